@@ -1,0 +1,210 @@
+"""Turn a validated RawReport into one document tree per language: numbers, references, locale, typography."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import model as m
+from .inline import RawSpan, parse_inline
+from .load import key_path
+from .locale import Locale
+from .validate import RawBlock, RawLanguage, RawReport, RawSection, walk_blocks, walk_sections
+
+
+@dataclass
+class _Context:
+    """What resolving a language's references needs: target numbers, and sources in order of citation."""
+
+    raw: RawReport
+    locale: Locale
+    targets: dict[str, str] = field(default_factory=dict)       # id -> "figure 2", "section 3.1"
+    source_numbers: dict[str, int] = field(default_factory=dict)
+    citations: dict[str, list[str]] = field(default_factory=dict)  # source id -> anchors citing it
+    block_numbers: dict[tuple, int] = field(default_factory=dict)  # (file, path) of a table/figure -> number
+    anchor: str = ""
+
+    def cite(self, source_id: str) -> int:
+        number = self.source_numbers.setdefault(source_id, len(self.source_numbers) + 1)
+        self.citations.setdefault(source_id, []).append(self.anchor)
+        return number
+
+
+def assemble(raw: RawReport, lang: str) -> m.Report:
+    language = raw.languages[lang]
+    locale = Locale(lang, language.tag)
+    ctx = _Context(raw, locale)
+    _number_targets(language, ctx)
+    sections = tuple(_section(section, str(i), 1, ctx) for i, section in enumerate(language.sections, 1))
+    sources = tuple(_source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
+    charts = tuple(block.chart for section in m.walk(sections) for block in section.blocks
+                   if isinstance(block, m.Figure))
+    meta = language.meta
+    return m.Report(
+        id=raw.meta.id, lang=lang, tag=language.tag, title=locale.typography(meta.title),
+        subtitle=locale.typography(meta.subtitle),
+        classification=locale.typography(meta.classification) if meta.classification else None,
+        subject=locale.typography(meta.subject or meta.subtitle), keywords=tuple(meta.keywords),
+        authors=tuple(raw.meta.authors), date=raw.meta.date, date_text=locale.date(raw.meta.date),
+        version=raw.meta.version, paper=raw.meta.paper, labels=locale.labels, sections=sections,
+        sources=sources, charts=charts)
+
+
+def _number_targets(language: RawLanguage, ctx: _Context) -> None:
+    labels = ctx.locale.labels
+    tables = figures = 0
+
+    def number_sections(sections: list[RawSection], prefix: str) -> None:
+        nonlocal tables, figures
+        for i, section in enumerate(sections, 1):
+            number = f"{prefix}{i}"
+            ctx.targets[section.id] = f"{labels['section']} {number}"
+            for block in walk_blocks(section.blocks):
+                if block.kind == "table":
+                    tables += 1
+                    ctx.block_numbers[(block.doc.file, block.path)] = tables
+                    if block.payload.id:
+                        ctx.targets[block.payload.id] = f"{labels['table']} {tables}"
+                elif block.kind == "figure":
+                    figures += 1
+                    ctx.block_numbers[(block.doc.file, block.path)] = figures
+                    ctx.targets[block.payload.chart] = f"{labels['figure']} {figures}"
+            number_sections(section.subsections, number + ".")
+
+    number_sections(language.sections, "")
+
+
+def _origin(raw: RawReport, block_or_section) -> m.Origin:
+    doc, path = block_or_section.doc, block_or_section.path
+    file = doc.file.relative_to(raw.folder.parent).as_posix()
+    return m.Origin(file, doc.where(path)[0] or 1, key_path(path))
+
+
+def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.Section:
+    ctx.anchor = section.id
+    blocks = tuple(_block(block, f"{section.id}-{i}", ctx) for i, block in enumerate(section.blocks, 1))
+    children = tuple(_section(sub, f"{number}.{i}", level + 1, ctx) for i, sub in enumerate(section.subsections, 1))
+    return m.Section(section.id, number, level, ctx.locale.typography(section.title), _origin(ctx.raw, section),
+                     blocks, children)
+
+
+
+
+def _block(block: RawBlock, anchor: str, ctx: _Context):
+    ctx.anchor = anchor
+    origin = _origin(ctx.raw, block)
+    p = block.payload
+    spans = lambda text: _spans(text, ctx)  # noqa: E731 - a short alias keeps the cases readable
+    if block.kind == "p":
+        return m.Paragraph(anchor, origin, spans(p))
+    if block.kind == "bullets":
+        return m.BulletList(anchor, origin, tuple(spans(item) for item in p))
+    if block.kind == "numbered":
+        return m.NumberedList(anchor, origin, tuple(spans(item) for item in p))
+    if block.kind == "table":
+        number = ctx.block_numbers[(block.doc.file, block.path)]
+        return m.Table(p.id or anchor, origin, number, spans(p.caption), tuple(spans(cell) for cell in p.header),
+                       tuple(tuple(spans(cell) for cell in row) for row in p.rows))
+    if block.kind == "figure":
+        number = ctx.block_numbers[(block.doc.file, block.path)]
+        return m.Figure(p.chart, origin, number, _chart(p, ctx), spans(p.caption), _plain(spans(p.alt)))
+    if block.kind == "keyfigures":
+        items = tuple(_key_figure(item.label, item.value, ctx) for item in p.items)
+        return m.KeyFigures(anchor, origin, ctx.locale.typography(p.title), items)
+    children = tuple(_block(child, f"{anchor}-{i}", ctx) for i, child in enumerate(block.children, 1))
+    return m.Callout(anchor, origin, ctx.locale.typography(p.title), children)
+
+
+def _key_figure(label: str, figure_id: str, ctx: _Context) -> m.KeyFigure:
+    figure = ctx.raw.figures[figure_id]
+    value = ctx.locale.typography(ctx.locale.figure(figure.value, figure.unit, figure.approx))
+    return m.KeyFigure(_plain(_spans(label, ctx)), value, ctx.cite(figure.source))
+
+
+def _chart(block, ctx: _Context) -> m.Chart:
+    chart = ctx.raw.charts[block.chart]
+    locale = ctx.locale
+
+    def point(figure_id: str, label: str | None) -> m.ChartPoint:
+        figure = ctx.raw.figures[figure_id]
+        text = locale.figure(figure.value, figure.unit)
+        return m.ChartPoint(label or str(figure.year), figure.value, text)
+
+    labels = [_plain(_spans(label, ctx)) for label in block.labels] if block.labels else [None] * len(chart.points)
+    points = tuple(point(f, label) for f, label in zip(chart.points, labels))
+    guides = tuple(point(f, None) for f in chart.guides)
+    return m.Chart(block.chart, chart.type, chart.unit, points, guides, locale.lang)
+
+
+def _source(source_id: str, number: int, ctx: _Context) -> m.Source:
+    source = ctx.raw.sources[source_id]
+    typo = ctx.locale.typography
+    return m.Source(number, source_id, typo(source.title), typo(source.publisher), str(source.year), source.url,
+                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))))
+
+
+# ---- inline ------------------------------------------------------------------------------------------
+
+
+def _spans(text: str, ctx: _Context) -> m.Spans:
+    return _finish(tuple(_span(span, ctx) for span in parse_inline(text)), ctx.locale)
+
+
+def _span(span: RawSpan, ctx: _Context):
+    figures = ctx.raw.figures
+    if span.kind == "text":
+        return m.Text(span.text)
+    if span.kind == "value":
+        figure = figures[span.text]
+        return m.Text(ctx.locale.figure(figure.value, figure.unit, figure.approx))
+    if span.kind == "year":
+        return m.Text(str(figures[span.text].year))
+    if span.kind == "cite":
+        return m.NoteRef(ctx.cite(span.text), span.text)
+    if span.kind == "ref":
+        return m.CrossRef(span.text, ctx.targets[span.text])
+    children = tuple(_span(child, ctx) for child in span.children)
+    if span.kind == "strong":
+        return m.Strong(children)
+    if span.kind == "em":
+        return m.Emph(children)
+    return m.Link(span.href, children)
+
+
+def _finish(spans: tuple, locale: Locale) -> tuple:
+    """Merge neighbouring text, then apply typography once per run of text."""
+    merged: list = []
+    for span in spans:
+        if isinstance(span, m.Text) and merged and isinstance(merged[-1], m.Text):
+            merged[-1] = m.Text(merged[-1].text + span.text)
+        elif isinstance(span, (m.Strong, m.Emph, m.Link)):
+            merged.append(type(span)(*(_children_args(span, locale))))
+        elif isinstance(span, m.NoteRef) and merged and isinstance(merged[-1], m.Text):
+            merged[-1] = m.Text(merged[-1].text.rstrip(" "))  # a note number hangs on the word before it
+            merged.append(span)
+        else:
+            merged.append(span)
+    return tuple(m.Text(locale.typography(s.text)) if isinstance(s, m.Text) else s for s in merged)
+
+
+def _children_args(span, locale: Locale) -> tuple:
+    children = _finish(span.children, locale)
+    return (span.href, children) if isinstance(span, m.Link) else (children,)
+
+
+def plain(spans) -> str:
+    """The text of spans as a reader sees it (notes as their numbers)."""
+    out = []
+    for span in spans:
+        if isinstance(span, m.Text):
+            out.append(span.text)
+        elif isinstance(span, m.CrossRef):
+            out.append(span.label)
+        elif isinstance(span, m.NoteRef):
+            out.append(f"[{span.number}]")
+        else:
+            out.append(plain(span.children))
+    return "".join(out)
+
+
+def _plain(spans) -> str:
+    """Text for places that hold no markup (alt text, labels): notes are dropped."""
+    return "".join(plain((s,)) for s in spans if not isinstance(s, m.NoteRef)).strip()

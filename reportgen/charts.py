@@ -1,0 +1,83 @@
+"""Charts drawn from the figures with matplotlib: SVG for the PDF, PNG for the DOCX, rendered once each.
+
+Output is deterministic (fixed SVG hash salt, no dates or software tags) so builds stay byte-identical.
+Text in the SVG is drawn as paths: the PDF needs no font beyond those it embeds for the body text.
+"""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from .model import Chart
+
+FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+ACCENT, MUTED, GUIDE = "#1f4e79", "#8fa9c4", "#b23a48"
+WIDTH_IN, HEIGHT_IN = 6.3, 2.9
+
+
+@lru_cache(maxsize=1)
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, pyplot
+    for file in sorted(FONTS.glob("Lato-*.ttf")):
+        font_manager.fontManager.addfont(str(file))
+    matplotlib.rcParams.update({
+        "font.family": "Lato", "font.size": 9, "svg.hashsalt": "report", "svg.fonttype": "path",
+        "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555",
+        "axes.titlesize": 10, "figure.dpi": 100,
+    })
+    return pyplot
+
+
+def render(chart: Chart, fmt: str) -> bytes:
+    """The chart as 'svg' or 'png' bytes."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    try:
+        _draw(ax, chart)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+        fig.savefig(buffer, format=fmt, dpi=200, metadata=metadata)
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _draw(ax, chart: Chart) -> None:
+    labels = [p.label for p in chart.points]
+    values = [p.value for p in chart.points]
+    scale = _scale(values + [g.value for g in chart.guides])
+    shown = [v / scale for v in values]
+    colors = [ACCENT] * len(values)
+    if chart.type == "barh":
+        bars = ax.barh(labels[::-1], shown[::-1], color=colors, height=0.55)
+        ax.bar_label(bars, labels=[p.text for p in chart.points][::-1], padding=4)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+        ax.set_xlim(0, max(shown) * 1.35)
+    elif chart.type == "line":
+        ax.plot(labels, shown, color=ACCENT, marker="o")
+        for x, y, point in zip(labels, shown, chart.points):
+            ax.annotate(point.text, (x, y), textcoords="offset points", xytext=(0, 6), ha="center")
+    else:
+        bars = ax.bar(labels, shown, color=colors, width=0.6)
+        ax.bar_label(bars, labels=[p.text for p in chart.points], padding=3)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        top = max(shown + [g.value / scale for g in chart.guides])
+        ax.set_ylim(0, top * 1.2)
+    for guide in chart.guides:
+        y = guide.value / scale
+        draw = ax.axvline if chart.type == "barh" else ax.axhline
+        draw(y, color=GUIDE, linestyle="--", linewidth=1)
+        if chart.type != "barh":
+            ax.annotate(guide.text, (1.0, y), xycoords=("axes fraction", "data"), xytext=(2, 0),
+                        textcoords="offset points", va="center", color=GUIDE, fontsize=8)
+
+
+def _scale(values: list[float]) -> float:
+    biggest = max(abs(v) for v in values) if values else 1
+    return 1e9 if biggest >= 1e9 else 1e6 if biggest >= 1e6 else 1

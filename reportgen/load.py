@@ -1,0 +1,139 @@
+"""Read YAML safely, keeping the line and column of every key so errors can point at them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem
+
+MAX_FILE_BYTES = 2_000_000
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") as well as plain size
+
+Path_ = tuple  # a key path such as ("blocks", 3, "p")
+
+
+@dataclass
+class YamlDoc:
+    """A parsed YAML file: its data and, for every key path, where it starts in the file."""
+
+    file: Path
+    data: object
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_) -> tuple[int | None, int | None]:
+        """Line and column of `path`, or of its nearest ancestor the file records."""
+        path = tuple(path)
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (None, None))
+
+    def problem(self, path: Path_, message: str, hint: str = "", severity: str = "error") -> Problem:
+        line, column = self.where(path)
+        return Problem(self.file, line, column, key_path(path), message, hint, severity)
+
+
+def key_path(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class _Builder:
+    """Turns a composed node tree into Python data, recording marks and catching duplicate keys."""
+
+    def __init__(self, doc: YamlDoc, problems: list[Problem]):
+        self.doc, self.problems, self.nodes = doc, problems, 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node, path: Path_):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig()
+        self.doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node, path: Path_) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(self.doc.problem(path, "YAML merge keys (<<) are not supported",
+                                                      "write the keys out"))
+                continue
+            key = self.constructor.construct_object(key_node, deep=True)
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                first = self.doc.marks.get(path + (key,), (None,))[0]
+                self.problems.append(Problem(
+                    self.doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                    key_path(path + (key,)), f"duplicate key '{key}' (first defined on line {first})",
+                    "YAML keeps only the last one: remove or rename one of them"))
+            self.doc.marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, path + (key,))
+        return result
+
+
+class _TooBig(Exception):
+    pass
+
+
+def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
+    """Parse `file`; on failure append a located problem and return None."""
+    doc = YamlDoc(file, None)
+    raw = file.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem(file, None, None, "", f"file is {len(raw):,} bytes, over the limit of "
+                                f"{MAX_FILE_BYTES:,}", "split it into several section files"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(file, line, None, "", f"text is not valid UTF-8 (byte {raw[exc.start]:#04x})",
+                                "save the file as UTF-8"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(filter(None, [exc.context, exc.problem]))
+        problems.append(Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
+                                f"YAML syntax: {message}", _yaml_hint(text, mark)))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(file, None, None, "", f"YAML syntax: {exc}", "check the file's syntax"))
+        return None
+    if node is None:
+        problems.append(Problem(file, 1, None, "", "file is empty", "add the content or remove the file"))
+        return None
+    try:
+        doc.data = _Builder(doc, problems).build(node, ())
+    except _TooBig:
+        problems.append(Problem(file, None, None, "", f"file expands to more than {MAX_NODES:,} values "
+                                "(aliases nested too deep?)", "do not use nested YAML aliases"))
+        return None
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        problems.append(Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                                "", f"YAML value: {exc.problem}", "quote the value to keep it as text"))
+        return None
+    return doc
+
+
+def _yaml_hint(text: str, mark) -> str:
+    if mark is None:
+        return "check the file's syntax"
+    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    if "\t" in line:
+        return "YAML forbids tabs for indentation: use spaces"
+    if line.count('"') % 2 or line.count("'") % 2:
+        return "a quote is not closed on this line"
+    if ": " in line.split(":", 1)[-1]:
+        return "a value containing ': ' must be quoted, or written as a block (>-)"
+    return "check the indentation of this line and the one before it"

@@ -1,0 +1,191 @@
+"""The document tree both writers walk: one Report per language, frozen once assembled."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Union
+
+
+# ---- inline spans ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    children: tuple
+
+
+@dataclass(frozen=True)
+class Emph:
+    children: tuple
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    children: tuple
+
+
+@dataclass(frozen=True)
+class NoteRef:
+    """A citation: the number of a source in the document's numbered source list."""
+    number: int
+    source_id: str
+
+
+@dataclass(frozen=True)
+class CrossRef:
+    """A resolved reference to a section, table or figure: 'figure 2', « tableau 1 »."""
+    target: str
+    label: str
+
+
+Inline = Union[Text, Strong, Emph, Link, NoteRef, CrossRef]
+Spans = tuple  # tuple[Inline, ...]
+
+
+# ---- blocks ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a section or block comes from, so a place in an output maps back to the source."""
+    file: str           # path relative to the content folder's parent, e.g. belgium/en/help-us.yaml
+    line: int
+    key: str            # key path inside the file, e.g. subsections[1].blocks[2]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    anchor: str
+    origin: Origin
+    spans: Spans
+
+
+@dataclass(frozen=True)
+class BulletList:
+    anchor: str
+    origin: Origin
+    items: tuple        # tuple[Spans, ...]
+
+
+@dataclass(frozen=True)
+class NumberedList:
+    anchor: str
+    origin: Origin
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Table:
+    anchor: str
+    origin: Origin
+    number: int
+    caption: Spans
+    header: tuple       # tuple[Spans, ...]
+    rows: tuple         # tuple[tuple[Spans, ...], ...]
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    label: str
+    value: float
+    text: str           # the value formatted for the language
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    type: str           # bar | barh | line
+    unit: str
+    points: tuple       # tuple[ChartPoint, ...]
+    guides: tuple       # tuple[ChartPoint, ...]
+    lang: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    anchor: str
+    origin: Origin
+    number: int
+    chart: Chart
+    caption: Spans
+    alt: str
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str
+    value: str
+    source_number: int
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    anchor: str
+    origin: Origin
+    title: str
+    items: tuple        # tuple[KeyFigure, ...]
+
+
+@dataclass(frozen=True)
+class Callout:
+    anchor: str
+    origin: Origin
+    title: str
+    blocks: tuple
+
+
+Block = Union[Paragraph, BulletList, NumberedList, Table, Figure, KeyFigures, Callout]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    number: str         # "3", "3.2"
+    level: int          # 1 for top-level sections
+    title: str
+    origin: Origin
+    blocks: tuple
+    children: tuple     # tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    number: int
+    id: str
+    title: str
+    publisher: str
+    year: str
+    url: str | None
+    cited_from: tuple   # anchors of the places citing it, for back-links
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    lang: str           # "fr"
+    tag: str            # "fr-BE"
+    title: str
+    subtitle: str
+    classification: str | None
+    subject: str
+    keywords: tuple
+    authors: tuple
+    date: dt.date
+    date_text: str
+    version: str
+    paper: str
+    labels: dict = field(hash=False, compare=False)
+    sections: tuple = ()
+    sources: tuple = ()
+    charts: tuple = ()  # every Chart used, in order
+
+
+def walk(sections) -> "iter[Section]":
+    """Sections depth-first, in reading order."""
+    for section in sections:
+        yield section
+        yield from walk(section.children)

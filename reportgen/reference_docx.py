@@ -1,0 +1,153 @@
+"""Make templates/reference.docx: the Word styles the DOCX writer uses (run: python -m reportgen.reference_docx).
+
+The reference document is data, as in Pandoc: the writer only names styles and never formats directly, so
+an organisation can restyle every report by editing this one file in Word. This script is how the shipped
+file was made, kept so a change to the house style is reviewable.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+ACCENT = RGBColor(0x1F, 0x4E, 0x79)
+MUTED = RGBColor(0x5A, 0x65, 0x70)
+SERIF, SANS = "Charis SIL", "Lato"
+OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
+
+
+def _font(style, name: str, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
+    style.font.name = name
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), name)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+        fonts.attrib.pop(qn(attr), None)
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    if color is not None:
+        style.font.color.rgb = color
+
+
+def _shading(style, fill: str) -> None:
+    ppr = style.element.get_or_add_pPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    ppr.append(shd)
+
+
+def _left_border(style, color: str) -> None:
+    ppr = style.element.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    left = OxmlElement("w:left")
+    for key, value in (("w:val", "single"), ("w:sz", "24"), ("w:space", "8"), ("w:color", color)):
+        left.set(qn(key), value)
+    borders.append(left)
+    ppr.append(borders)
+
+
+def _doc_defaults(document) -> None:
+    rpr = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts = rpr.find(qn("w:rFonts"))
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), SERIF)
+
+
+def build() -> Document:
+    document = Document()
+    _doc_defaults(document)
+    styles = document.styles
+
+    normal = styles["Normal"]
+    _font(normal, SERIF, 10.5)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.2
+    normal.paragraph_format.widow_control = True
+    body = styles["Body Text"]
+    body.base_style = normal
+    body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+
+    _font(styles["Title"], SANS, 28, bold=True, color=ACCENT)
+    _font(styles["Subtitle"], SANS, 14, color=MUTED)
+    for level, size in ((1, 17), (2, 12.5), (3, 11)):
+        heading = styles[f"Heading {level}"]
+        _font(heading, SANS, size, bold=True, color=ACCENT)
+        heading.paragraph_format.keep_with_next = True
+        heading.paragraph_format.space_before = Pt(18 if level == 1 else 10)
+        heading.paragraph_format.space_after = Pt(6)
+        heading.font.italic = False
+    styles["Heading 1"].paragraph_format.page_break_before = True
+
+    _font(styles["Caption"], SANS, 8.5, color=MUTED)
+    styles["Caption"].font.italic = False
+    for name in ("List Bullet", "List Number"):
+        styles[name].base_style = normal
+        styles[name].paragraph_format.space_after = Pt(3)
+    quote = styles["Quote"]
+    _font(quote, SERIF, 10.5, color=RGBColor(0x1A, 0x1A, 0x1A))
+    quote.font.italic = False
+    _shading(quote, "E8EEF5")
+    _left_border(quote, "1F4E79")
+    quote.paragraph_format.left_indent = Mm(3)
+    quote.paragraph_format.right_indent = Mm(3)
+    quote.paragraph_format.keep_together = True
+
+    callout_title = styles.add_style("Callout Title", WD_STYLE_TYPE.PARAGRAPH)
+    callout_title.base_style = quote
+    callout_title.next_paragraph_style = quote
+    _font(callout_title, SANS, 10, bold=True, color=ACCENT)
+    callout_title.paragraph_format.keep_with_next = True
+    callout_title.paragraph_format.space_after = Pt(2)
+
+    cover = styles.add_style("Cover Line", WD_STYLE_TYPE.PARAGRAPH)
+    cover.base_style = normal
+    _font(cover, SANS, 10, color=MUTED)
+    source = styles.add_style("Source Entry", WD_STYLE_TYPE.PARAGRAPH)
+    source.base_style = normal
+    _font(source, SERIF, 8.5)
+    source.paragraph_format.left_indent = Mm(8)
+    source.paragraph_format.first_line_indent = Mm(-8)
+    source.paragraph_format.space_after = Pt(3)
+
+    _font(styles["TOC Heading"], SANS, 17, bold=True, color=ACCENT)
+    for level in (1, 2):
+        toc = styles.add_style(f"toc {level}", WD_STYLE_TYPE.PARAGRAPH)
+        toc.element.set(qn("w:styleId"), f"TOC{level}")
+        toc.base_style = normal
+        _font(toc, SANS, 10 if level == 1 else 9.5, bold=level == 1)
+        toc.paragraph_format.left_indent = Mm(0 if level == 1 else 9)
+        toc.paragraph_format.space_after = Pt(2 if level == 2 else 4)
+        toc.paragraph_format.tab_stops.add_tab_stop(Mm(164), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+
+    link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
+    link.font.color.rgb = ACCENT
+    note = styles.add_style("Note Reference", WD_STYLE_TYPE.CHARACTER)
+    note.font.superscript = True
+    note.font.color.rgb = ACCENT
+    for name in ("Header", "Footer"):
+        _font(styles[name], SANS, 8, color=MUTED)
+
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(25), Mm(24)
+    section.left_margin, section.right_margin = Mm(24), Mm(22)
+    return document
+
+
+def main() -> None:
+    build().save(OUTPUT)
+    print(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The shape of every content file, as pydantic models: types, required keys, no unknown keys.
+
+Blocks are a mapping with exactly one kind key (`p`, `bullets`, ...); `validate.py` dispatches on that key
+and checks the payload against the model of that kind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _no_control_characters(text: str) -> str:
+    match = _CONTROL.search(text)
+    if match:
+        raise ValueError(f"contains the control character U+{ord(match.group()):04X}, which a DOCX file "
+                         "cannot hold; delete it (it often comes from text pasted from e-mail)")
+    return text
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                 AfterValidator(_no_control_characters)]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+UNITS = ("percent", "EUR", "USD", "number", "people", "years", "year", "seats", "score100")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReportMeta(Strict):
+    id: Id
+    date: dt.date
+    version: Text
+    authors: list[Text] = Field(min_length=1)
+    paper: Literal["A4", "Letter"] = "A4"
+    stale_after_years: int = Field(default=4, ge=1)
+    languages: dict[Id, Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(min_length=1)
+    sections: list[Id] = Field(min_length=1)
+
+
+class FigureData(Strict):
+    value: float
+    unit: Literal[UNITS]  # type: ignore[valid-type]
+    year: int = Field(ge=1000, le=2200)
+    source: Id
+    approx: bool = False
+
+
+class SourceData(Strict):
+    title: Text
+    publisher: Text
+    year: int | Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+
+class ChartData(Strict):
+    type: Literal["bar", "barh", "line"]
+    unit: Literal[UNITS]  # type: ignore[valid-type]
+    points: list[Id] = Field(min_length=1)
+    guides: list[Id] = []
+
+
+class DataFile(Strict):
+    figures: dict[Id, FigureData] = {}
+    sources: dict[Id, SourceData] = {}
+    charts: dict[Id, ChartData] = {}
+
+
+class LanguageMeta(Strict):
+    title: Text
+    subtitle: Text
+    classification: Text | None = None
+    subject: Text | None = None
+    keywords: list[Text] = []
+
+
+class TableBlock(Strict):
+    id: Id | None = None
+    caption: Text
+    header: list[Text] = Field(min_length=1)
+    rows: list[list[Text]] = Field(min_length=1)
+
+
+class FigureBlock(Strict):
+    chart: Id
+    caption: Text
+    alt: Text
+    labels: list[Text] | None = None
+
+
+class KeyFigure(Strict):
+    label: Text
+    value: Id
+
+
+class KeyFiguresBlock(Strict):
+    title: Text
+    items: list[KeyFigure] = Field(min_length=1)
+
+
+class CalloutBlock(Strict):
+    title: Text
+    blocks: list[dict] = Field(min_length=1)
+
+
+BLOCK_KINDS: dict[str, object] = {
+    "p": Text,
+    "bullets": Annotated[list[Text], Field(min_length=1)],
+    "numbered": Annotated[list[Text], Field(min_length=1)],
+    "table": TableBlock,
+    "figure": FigureBlock,
+    "callout": CalloutBlock,
+    "keyfigures": KeyFiguresBlock,
+}
+
+
+class SectionFile(Strict):
+    title: Text
+    blocks: list[dict] = []
+    subsections: list[dict] = []
+
+
+class Subsection(SectionFile):
+    id: Id

@@ -1,0 +1,434 @@
+"""Check a report folder completely, collect every problem, and raise once (like MkDocs' config checks)."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from . import schema
+from .errors import ContentError, Problem
+from .inline import RawSpan, parse_inline, references
+from .load import YamlDoc, read_yaml
+
+
+@dataclass
+class RawBlock:
+    kind: str
+    payload: object           # the validated value: str, list[str] or a schema model
+    doc: YamlDoc
+    path: tuple               # key path of the block inside its file
+    children: list["RawBlock"] = field(default_factory=list)   # callout contents
+
+    def texts(self) -> list[str]:
+        """Every content string of the block, in reading order."""
+        p = self.payload
+        if self.kind == "p":
+            return [p]
+        if self.kind in ("bullets", "numbered"):
+            return list(p)
+        if self.kind == "table":
+            return [p.caption, *p.header, *(cell for row in p.rows for cell in row)]
+        if self.kind == "figure":
+            return [p.caption, p.alt, *(p.labels or [])]
+        if self.kind == "keyfigures":
+            return [p.title, *(item.label for item in p.items)]
+        return [p.title, *(text for child in self.children for text in child.texts())]
+
+    def references(self) -> set[tuple[str, str]]:
+        refs = {ref for text in self.texts() for ref in references(parse_inline(text))}
+        p = self.payload
+        if self.kind == "figure":
+            refs.add(("chart", p.chart))
+        if self.kind == "keyfigures":
+            refs.update(("value", item.value) for item in p.items)
+        return refs
+
+    def shape(self) -> tuple:
+        """What must be equal across languages: kind, sizes, targets and references."""
+        p = self.payload
+        size: object = None
+        if self.kind in ("bullets", "numbered"):
+            size = len(p)
+        elif self.kind == "table":
+            size = (p.id, len(p.header), tuple(len(row) for row in p.rows))
+        elif self.kind == "figure":
+            size = len(p.labels) if p.labels else 0
+        elif self.kind == "callout":
+            size = tuple(child.shape() for child in self.children)
+        return (self.kind, size, tuple(sorted(self.references())))
+
+
+@dataclass
+class RawSection:
+    id: str
+    title: str
+    blocks: list[RawBlock]
+    subsections: list["RawSection"]
+    doc: YamlDoc
+    path: tuple
+
+
+@dataclass
+class RawLanguage:
+    code: str
+    tag: str
+    meta: schema.LanguageMeta
+    sections: list[RawSection]
+
+
+@dataclass
+class RawReport:
+    folder: Path
+    meta: schema.ReportMeta
+    figures: dict[str, schema.FigureData]
+    sources: dict[str, schema.SourceData]
+    charts: dict[str, schema.ChartData]
+    languages: dict[str, RawLanguage]
+    files: list[Path]
+    warnings: list[Problem]
+
+
+def check(doc: YamlDoc, path: tuple, kind, value, problems: list[Problem]):
+    """Validate `value` against a schema type; turn pydantic's errors into located problems."""
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(_problem_from_pydantic(doc, path, kind, error))
+        return None
+
+
+def _problem_from_pydantic(doc: YamlDoc, path: tuple, kind, error: dict) -> Problem:
+    loc = path + tuple(part for part in error["loc"] if not str(part).startswith(("function-", "constrained")))
+    if error["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(kind, error["loc"][:-1])
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        return doc.problem(loc, f"unknown key '{key}'", hint)
+    if error["type"] == "missing":
+        return doc.problem(loc[:-1], f"missing required key '{loc[-1]}'", f"add '{loc[-1]}:' here")
+    message = error["msg"].removeprefix("Value error, ")
+    hint = {"string_type": "quote the value to make it text",
+            "string_too_short": "write the text, or remove the key",
+            "too_short": "give at least one item",
+            "string_pattern_mismatch": "ids use lowercase letters, digits and hyphens",
+            "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+            "date_type": "write the date as YYYY-MM-DD"}.get(error["type"], "")
+    return doc.problem(loc, message[0].lower() + message[1:], hint)
+
+
+def _allowed_keys(kind, loc: tuple) -> list[str]:
+    model = kind
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if fields and part in fields:
+            annotation = fields[part].annotation
+            model = next((a for a in getattr(annotation, "__args__", (annotation,))
+                          if hasattr(a, "model_fields")), annotation)
+    fields = getattr(model, "model_fields", {})
+    return sorted(fields)
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def load_report(folder: Path) -> RawReport:
+    """Read and check one report folder; raise ContentError listing every problem."""
+    problems: list[Problem] = []
+    files: list[Path] = []
+
+    def read(file: Path) -> YamlDoc | None:
+        files.append(file)
+        return read_yaml(file, problems)
+
+    report_doc = read(folder / "report.yaml") if (folder / "report.yaml").is_file() else None
+    if report_doc is None:
+        if not (folder / "report.yaml").is_file():
+            problems.append(Problem(folder / "report.yaml", None, None, "", "file not found",
+                                    "every report folder needs a report.yaml"))
+        raise ContentError(problems)
+    meta = check(report_doc, (), schema.ReportMeta, report_doc.data, problems)
+    if meta is None:
+        raise ContentError(problems)
+
+    figures, sources, charts, data_where = _load_data(folder, read, problems)
+    languages = {}
+    for code, tag in meta.languages.items():
+        language = _load_language(folder, code, tag, meta, read, problems)
+        if language:
+            languages[code] = language
+    for extra in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in meta.languages
+                        and p.name != "data" and not p.name.startswith(".")):
+        problems.append(report_doc.problem(("languages",), f"folder '{extra.name}/' is not a declared language",
+                                           f"add '{extra.name}: <tag>' under languages, or remove the folder"))
+    # Cross-checks run on whatever loaded, so one run reports everything it can.
+    _check_data(data_where, figures, sources, charts, problems)
+    _check_references(languages, figures, sources, charts, problems)
+    _check_parity(list(languages.values()), problems)
+    if problems:
+        raise ContentError(problems)
+    report = RawReport(folder, meta, figures, sources, charts, languages, files, [])
+    report.warnings = _unused_sources(report, data_where)
+    return report
+
+
+def _load_data(folder: Path, read, problems: list[Problem]):
+    figures: dict = {}
+    sources: dict = {}
+    charts: dict = {}
+    where: dict[tuple[str, str], YamlDoc] = {}
+    for file in sorted((folder / "data").glob("*.yaml")):
+        doc = read(file)
+        if doc is None:
+            continue
+        data = check(doc, (), schema.DataFile, doc.data, problems)
+        if data is None:
+            continue
+        for kind, target, items in (("figures", figures, data.figures), ("sources", sources, data.sources),
+                                    ("charts", charts, data.charts)):
+            for key, value in items.items():
+                if key in target:
+                    first = where[(kind, key)]
+                    problems.append(doc.problem((kind, key), f"duplicate id '{key}' (also in "
+                                                f"{first.file.name} line {first.where((kind, key))[0]})",
+                                                "give one of them another id"))
+                target[key] = value
+                where[(kind, key)] = doc
+    return figures, sources, charts, where
+
+
+def _data_problem(where: dict, kind: str, key: str, path: tuple, message: str, hint: str,
+                  severity: str = "error") -> Problem:
+    return where[(kind, key)].problem((kind, key) + path, message, hint, severity)
+
+
+def _check_data(where: dict, figures, sources, charts, problems: list[Problem]) -> None:
+    for key, figure in figures.items():
+        if figure.source not in sources:
+            problems.append(_data_problem(where, "figures", key, ("source",), f"unknown source '{figure.source}'",
+                                          _suggest(figure.source, sources)))
+    for key, chart in charts.items():
+        for field_name in ("points", "guides"):
+            for index, figure_id in enumerate(getattr(chart, field_name)):
+                if figure_id not in figures:
+                    problems.append(_data_problem(where, "charts", key, (field_name, index),
+                                                  f"unknown figure '{figure_id}'", _suggest(figure_id, figures)))
+                elif figures[figure_id].unit != chart.unit:
+                    problems.append(_data_problem(where, "charts", key, (field_name, index),
+                                                  f"figure '{figure_id}' is in {figures[figure_id].unit}, "
+                                                  f"the chart in {chart.unit}", "chart figures of one unit"))
+
+
+def _suggest(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else "define it in data/*.yaml"
+
+
+def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> RawLanguage | None:
+    lang_dir = folder / code
+    if not lang_dir.is_dir():
+        problems.append(Problem(folder / "report.yaml", None, None, "languages",
+                                f"language '{code}' is declared but {code}/ does not exist",
+                                f"create {code}/ with meta.yaml and one file per section"))
+        return None
+    meta_doc = read(lang_dir / "meta.yaml") if (lang_dir / "meta.yaml").is_file() else None
+    if meta_doc is None and not (lang_dir / "meta.yaml").is_file():
+        problems.append(Problem(lang_dir / "meta.yaml", None, None, "", "file not found",
+                                "give the title and subtitle of this language"))
+    language_meta = check(meta_doc, (), schema.LanguageMeta, meta_doc.data, problems) if meta_doc else None
+    sections = []
+    for section_id in meta.sections:
+        file = lang_dir / f"{section_id}.yaml"
+        if not file.is_file():
+            problems.append(Problem(file, None, None, "", f"section '{section_id}' (listed in report.yaml) is "
+                                    f"missing in language '{code}'", f"create {code}/{section_id}.yaml"))
+            continue
+        doc = read(file)
+        if doc is not None:
+            section = _section(doc, (), section_id, schema.SectionFile, problems)
+            if section:
+                sections.append(section)
+    listed = set(meta.sections) | {"meta"}
+    for file in sorted(lang_dir.glob("*.yaml")):
+        if file.stem not in listed:
+            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections",
+                                    "add it to sections: in report.yaml, or remove the file"))
+    if language_meta is None:
+        return None
+    return RawLanguage(code, tag, language_meta, sections)
+
+
+def _section(doc: YamlDoc, path: tuple, section_id: str, kind, problems) -> RawSection | None:
+    data = check(doc, path, kind, _at(doc.data, path), problems)
+    if data is None:
+        return None
+    blocks = [b for i, raw in enumerate(data.blocks) if (b := _block(doc, path + ("blocks", i), raw, problems))]
+    subsections = [s for i, raw in enumerate(data.subsections)
+                   if (s := _section(doc, path + ("subsections", i), "", schema.Subsection, problems))]
+    return RawSection(getattr(data, "id", section_id), data.title, blocks, subsections, doc, path)
+
+
+def _at(data, path: tuple):
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _block(doc: YamlDoc, path: tuple, raw, problems: list[Problem]) -> RawBlock | None:
+    kinds = ", ".join(schema.BLOCK_KINDS)
+    if not isinstance(raw, dict) or len(raw) != 1:
+        found = f"keys {', '.join(map(str, raw))}" if isinstance(raw, dict) else type(raw).__name__
+        problems.append(doc.problem(path, f"a block must be one key naming its kind, found {found}",
+                                    f"start the block with one of: {kinds}"))
+        return None
+    (kind, value), = raw.items()
+    if kind not in schema.BLOCK_KINDS:
+        close = difflib.get_close_matches(kind, list(schema.BLOCK_KINDS), n=1)
+        problems.append(doc.problem(path + (kind,), f"unknown block kind '{kind}'",
+                                    f"did you mean '{close[0]}'?" if close else f"use one of: {kinds}"))
+        return None
+    payload = check(doc, path + (kind,), schema.BLOCK_KINDS[kind], value, problems)
+    if payload is None:
+        return None
+    children = []
+    if kind == "callout":
+        children = [b for i, child in enumerate(payload.blocks)
+                    if (b := _block(doc, path + (kind, "blocks", i), child, problems))]
+        for child in children:
+            if child.kind not in ("p", "bullets", "numbered"):
+                problems.append(doc.problem(child.path, f"a callout holds paragraphs and lists, not '{child.kind}'",
+                                            "move it out of the callout"))
+    return RawBlock(kind, payload, doc, path, children)
+
+
+# ------------------------------------------------------------------------------------ cross-checks
+
+
+def walk_sections(sections: list[RawSection]):
+    for section in sections:
+        yield section
+        yield from walk_sections(section.subsections)
+
+
+def walk_blocks(blocks: list[RawBlock]):
+    for block in blocks:
+        yield block
+        yield from walk_blocks(block.children)
+
+
+def _check_references(languages, figures, sources, charts, problems: list[Problem]) -> None:
+    for language in languages.values():
+        targets: dict[str, tuple] = {}
+
+        def define(key: str, doc: YamlDoc, path: tuple) -> None:
+            if key in targets:
+                first_doc, first_path = targets[key]
+                problems.append(doc.problem(path, f"duplicate id '{key}' (also in {first_doc.file.name} line "
+                                            f"{first_doc.where(first_path)[0]})", "ids must be unique"))
+            targets[key] = (doc, path)
+
+        for section in walk_sections(language.sections):
+            define(section.id, section.doc, section.path + (("id",) if section.path else ()))
+            for block in walk_blocks(section.blocks):
+                if block.kind == "table" and block.payload.id:
+                    define(block.payload.id, block.doc, block.path + ("table", "id"))
+                if block.kind == "figure":
+                    define(block.payload.chart, block.doc, block.path + ("figure", "chart"))
+        known = {"value": figures, "year": figures, "cite": sources, "ref": targets, "chart": charts}
+        for section in walk_sections(language.sections):
+            for block in walk_blocks(section.blocks):
+                for kind, key in sorted(block.references()):
+                    if key not in known[kind]:
+                        what = {"value": "figure", "year": "figure", "cite": "source", "chart": "chart",
+                                "ref": "section, table or figure"}[kind]
+                        problems.append(block.doc.problem(block.path, f"unknown {what} '{key}' in "
+                                                          f"{{{kind}:{key}}}" if kind != "chart" else
+                                                          f"unknown chart '{key}'", _suggest(key, known[kind])))
+                if block.kind == "figure":
+                    chart = charts.get(block.payload.chart)
+                    labels = block.payload.labels
+                    if chart and labels and len(labels) != len(chart.points):
+                        problems.append(block.doc.problem(block.path + ("figure", "labels"),
+                                                          f"{len(labels)} labels for {len(chart.points)} points",
+                                                          "give one label per point of the chart"))
+
+
+def _check_parity(languages: list[RawLanguage], problems: list[Problem]) -> None:
+    """Every language must hold the same sections and blocks as the first one declared."""
+    if len(languages) < 2:
+        return
+    reference = languages[0]
+    for other in languages[1:]:
+        theirs = {section.id: section for section in other.sections}
+        for ref_section in reference.sections:
+            if ref_section.id in theirs:
+                _compare_sections(reference, ref_section, other, theirs[ref_section.id], problems)
+
+
+def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
+    ref_file = f"{ref_lang.code}/{ref.doc.file.name}"
+    ref_ids = [s.id for s in ref.subsections]
+    ids = [s.id for s in sec.subsections]
+    for missing in [i for i in ref_ids if i not in ids]:
+        line = ref.doc.where(ref.subsections[ref_ids.index(missing)].path)[0]
+        problems.append(sec.doc.problem(sec.path, f"subsection '{missing}' of {ref_file} (line {line}) is "
+                                        f"missing in '{lang.code}'", "translate it here, in the same place"))
+    for extra in [i for i in ids if i not in ref_ids]:
+        problems.append(sec.doc.problem(sec.subsections[ids.index(extra)].path,
+                                        f"subsection '{extra}' is not in {ref_file}",
+                                        f"add it to {ref_file} too, or remove it"))
+    if [i for i in ids if i in ref_ids] != [i for i in ref_ids if i in ids]:
+        problems.append(sec.doc.problem(sec.path, f"subsections are not in the order of {ref_file}: "
+                                        f"{', '.join(ref_ids)}", "reorder them"))
+    _compare_blocks(ref_lang, ref, lang, sec, problems)
+    by_id = {s.id: s for s in sec.subsections}
+    for ref_sub in ref.subsections:
+        if ref_sub.id in by_id:
+            _compare_sections(ref_lang, ref_sub, lang, by_id[ref_sub.id], problems)
+
+
+def _compare_blocks(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
+    ref_file = f"{ref_lang.code}/{ref.doc.file.name}"
+    if len(ref.blocks) != len(sec.blocks):
+        problems.append(sec.doc.problem(sec.path + ("blocks",) if sec.blocks else sec.path,
+                                        f"{len(sec.blocks)} blocks here, {len(ref.blocks)} in {ref_file} "
+                                        f"(line {ref.doc.where(ref.path + ('blocks',))[0]})",
+                                        "both languages need the same blocks in the same order"))
+    for ref_block, block in zip(ref.blocks, sec.blocks):
+        if ref_block.shape() != block.shape():
+            problems.append(block.doc.problem(block.path, _shape_difference(ref_block, block) +
+                                              f" (compare {ref_file} line {ref_block.doc.where(ref_block.path)[0]})",
+                                              "both languages need the same block kinds, sizes and references"))
+
+
+def _shape_difference(ref: RawBlock, block: RawBlock) -> str:
+    if ref.kind != block.kind:
+        return f"this block is a '{block.kind}', the other language has a '{ref.kind}'"
+    ref_refs, refs = ref.references(), block.references()
+    if ref_refs != refs:
+        parts = []
+        if ref_refs - refs:
+            parts.append("missing " + ", ".join(f"{{{k}:{i}}}" for k, i in sorted(ref_refs - refs)))
+        if refs - ref_refs:
+            parts.append("extra " + ", ".join(f"{{{k}:{i}}}" for k, i in sorted(refs - ref_refs)))
+        return "references differ from the other language: " + "; ".join(parts)
+    return f"this '{block.kind}' differs in size (items, rows or columns) from the other language's"
+
+
+def _unused_sources(report: RawReport, where: dict) -> list[Problem]:
+    used = set()
+    for language in report.languages.values():
+        for section in walk_sections(language.sections):
+            for block in walk_blocks(section.blocks):
+                for kind, key in block.references():
+                    if kind == "cite":
+                        used.add(key)
+    warnings = []
+    for key in report.sources:
+        if key not in used:
+            warnings.append(_data_problem(where, "sources", key, (), f"source '{key}' is never cited",
+                                          "cite it with {cite:" + key + "} or remove it", "warning"))
+    return warnings

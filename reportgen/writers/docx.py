@@ -1,0 +1,446 @@
+"""Model -> DOCX with python-docx, on the styles of templates/reference.docx (never direct formatting).
+
+One method per block kind, mirroring templates/html/blocks.html.j2. Sections and blocks carry bookmarks
+named after their content ids, so a place in the Word file maps back to the YAML it came from.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.enum.section import WD_SECTION
+from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from .. import model as m
+from ..charts import HEIGHT_IN, WIDTH_IN
+
+REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "reference.docx"
+TABLE_STYLE = "Light List Accent 1"
+STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
+          "Caption", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
+          "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE)
+
+
+def bookmark_name(anchor: str) -> str:
+    """Word bookmark names: a letter first, then letters, digits and underscores, at most 40 characters."""
+    name = "_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
+    return ("a" + name)[:40]
+
+
+def source_bookmark(number: int) -> str:
+    return bookmark_name(f"source-{number}")
+
+
+class DocxWriter:
+    def __init__(self, report: m.Report, images: dict[str, bytes]):
+        self.report, self.images = report, images
+        self.document = docx.Document(str(REFERENCE))
+        self.body = self.document.element.body
+        self._bookmark_id = 0
+        for element in list(self.body):
+            if element.tag != qn("w:sectPr"):
+                self.body.remove(element)
+
+    # ---- document ------------------------------------------------------------------------------------
+
+    def build(self) -> bytes:
+        self._language()
+        self._cover()
+        self._contents()
+        for section in self.report.sections:
+            self.section(section)
+        self._sources()
+        self._properties()
+        self._update_fields_on_open()
+        buffer = io.BytesIO()
+        self.document.save(buffer)
+        return normalized_zip(buffer.getvalue(), self.report.date)
+
+    def _language(self) -> None:
+        """The document language in the defaults and every style, so Word's spell-checker picks it."""
+        styles = self.document.styles.element
+        defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+        _set_lang(defaults, self.report.tag)
+        for style in styles.findall(qn("w:style")):
+            if style.get(qn("w:type")) in ("paragraph", "character"):
+                rpr = style.find(qn("w:rPr"))
+                if rpr is None:
+                    rpr = OxmlElement("w:rPr")
+                    style.append(rpr)
+                _set_lang(rpr, self.report.tag)
+
+    def _cover(self) -> None:
+        report, labels = self.report, self.report.labels
+        if report.classification:
+            self._paragraph("Cover Line", [m.Text(report.classification.upper())])
+        self._paragraph("Title", [m.Text(report.title)])
+        self._paragraph("Subtitle", [m.Text(report.subtitle)])
+        for line in (labels["as_of"].format(date=report.date_text),
+                     f"{labels['version']} {report.version} · {labels['language_name']}",
+                     f"{labels['prepared_by']} {', '.join(report.authors)}"):
+            self._paragraph("Cover Line", [m.Text(line)])
+        # The cover is its own Word section: no header or footer on it.
+        new = self.document.add_section(WD_SECTION.NEW_PAGE)
+        new.different_first_page_header_footer = False
+        self._headers_and_footers(new)
+
+    def _headers_and_footers(self, section) -> None:
+        report = self.report
+        section.header.is_linked_to_previous = False
+        section.footer.is_linked_to_previous = False
+        first = self.document.sections[0]
+        first.header.is_linked_to_previous = False
+        header = section.header.paragraphs[0]
+        header.style = self.document.styles["Header"]
+        self._runs(header, [m.Text(report.title)])
+        footer = section.footer.paragraphs[0]
+        footer.style = self.document.styles["Footer"]
+        for part in re.split(r"(\{page\}|\{pages\})", report.labels["page_of"]):
+            if part == "{page}":
+                _field(footer, "PAGE", "1", self.report.tag)
+            elif part == "{pages}":
+                _field(footer, "NUMPAGES", "1", self.report.tag)
+            elif part:
+                _run(footer, part, self.report.tag)
+
+    def _contents(self) -> None:
+        labels = self.report.labels
+        self._paragraph("TOC Heading", [m.Text(labels["contents"])])
+        entries = [s for s in m.walk(self.report.sections) if s.level <= 2]
+        first = True
+        for section in entries:
+            paragraph = self.document.add_paragraph(style=f"toc {section.level}")
+            if first:
+                _field_begin(paragraph, 'TOC \\o "1-2" \\h \\z \\u')
+                first = False
+            link = _hyperlink(paragraph, bookmark_name(section.id))
+            _run(link, f"{section.number}\t" if section.level == 1 else f"{section.number}  ", self.report.tag)
+            _run(link, section.title, self.report.tag)
+            _run(link, "\t", self.report.tag)
+        end = self.document.add_paragraph(style="toc 1")
+        _run(_hyperlink(end, source_bookmark(0)), f"\t{labels['sources']}", self.report.tag)
+        _field_end(end)
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # ---- sections and blocks -------------------------------------------------------------------------
+
+    def section(self, section: m.Section) -> None:
+        heading = self.document.add_paragraph(style=f"Heading {section.level}")
+        if section.level == 1 and section is self.report.sections[0]:
+            heading.paragraph_format.page_break_before = False   # already on a fresh page after the contents
+        self._bookmark(heading, bookmark_name(section.id))
+        _run(heading, f"{section.number}  {section.title}", self.report.tag)
+        for block in section.blocks:
+            self.block(block)
+        for child in section.children:
+            self.section(child)
+
+    def block(self, block, style: str = "Body Text") -> None:
+        method = {m.Paragraph: self.paragraph, m.BulletList: self.bullet_list, m.NumberedList: self.numbered_list,
+                  m.Table: self.table, m.Figure: self.figure, m.KeyFigures: self.key_figures,
+                  m.Callout: self.callout}[type(block)]
+        method(block, style)
+
+    def paragraph(self, block: m.Paragraph, style: str) -> None:
+        paragraph = self._paragraph(style, block.spans)
+        self._bookmark(paragraph, bookmark_name(block.anchor))
+
+    def bullet_list(self, block: m.BulletList, style: str) -> None:
+        for index, item in enumerate(block.items):
+            paragraph = self._paragraph("List Bullet", item)
+            if index == 0:
+                self._bookmark(paragraph, bookmark_name(block.anchor))
+
+    def numbered_list(self, block: m.NumberedList, style: str) -> None:
+        num_id = self._restarted_numbering("List Number")
+        for index, item in enumerate(block.items):
+            paragraph = self._paragraph("List Number", item)
+            _set_num(paragraph, num_id)
+            if index == 0:
+                self._bookmark(paragraph, bookmark_name(block.anchor))
+
+    def table(self, block: m.Table, style: str) -> None:
+        caption = self._caption(self.report.labels["Table"], "Table", block.number, block.caption)
+        caption.paragraph_format.keep_with_next = True
+        self._bookmark(caption, bookmark_name(block.anchor))
+        table = self.document.add_table(rows=1 + len(block.rows), cols=len(block.header))
+        table.style = self.document.styles[TABLE_STYLE]
+        for cells, spans_row in zip(table.rows, [block.header, *block.rows]):
+            for cell, spans in zip(cells.cells, spans_row):
+                self._runs(cell.paragraphs[0], spans)
+        header = table.rows[0]._tr.get_or_add_trPr()
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        header.append(repeat)
+        for row in table.rows:
+            no_split = OxmlElement("w:cantSplit")
+            row._tr.get_or_add_trPr().append(no_split)
+        self.document.add_paragraph(style="Body Text").paragraph_format.space_after = 0
+
+    def figure(self, block: m.Figure, style: str) -> None:
+        paragraph = self.document.add_paragraph(style="Body Text")
+        paragraph.paragraph_format.keep_with_next = True
+        run = paragraph.add_run()
+        run.add_picture(io.BytesIO(self.images[block.chart.id]), width=Mm(WIDTH_IN * 25.4),
+                        height=Mm(HEIGHT_IN * 25.4))
+        doc_pr = run._r.find(".//" + qn("wp:docPr"))
+        doc_pr.set("descr", block.alt)
+        doc_pr.set("title", plain_caption(block))
+        self._bookmark(paragraph, bookmark_name(block.anchor))
+        self._caption(self.report.labels["Figure"], "Figure", block.number, block.caption)
+
+    def key_figures(self, block: m.KeyFigures, style: str) -> None:
+        title = self._paragraph("Callout Title", [m.Text(block.title)])
+        self._bookmark(title, bookmark_name(block.anchor))
+        for item in block.items:
+            paragraph = self._paragraph("Quote", [m.Text(f"{item.label} — "), m.Strong((m.Text(item.value),)),
+                                                  m.NoteRef(item.source_number, "")])
+            paragraph.paragraph_format.keep_with_next = item is not block.items[-1]
+
+    def callout(self, block: m.Callout, style: str) -> None:
+        title = self._paragraph("Callout Title", [m.Text(block.title)])
+        self._bookmark(title, bookmark_name(block.anchor))
+        for child in block.blocks:
+            self.block(child, "Quote")
+
+    def _sources(self) -> None:
+        labels = self.report.labels
+        heading = self.document.add_paragraph(style="Heading 1")
+        self._bookmark(heading, source_bookmark(0))
+        _run(heading, labels["sources"], self.report.tag)
+        self._paragraph("Body Text", [m.Text(labels["notes_intro"])])
+        for source in self.report.sources:
+            spans = [m.Text(f"{source.number}.\t{source.publisher}, "), m.Emph((m.Text(source.title),)),
+                     m.Text(f", {source.year}")]
+            if source.url:
+                spans += [m.Text(", "), m.Link(source.url, (m.Text(source.url),))]
+            paragraph = self._paragraph("Source Entry", spans + [m.Text(".")])
+            self._bookmark(paragraph, source_bookmark(source.number))
+
+    # ---- helpers -------------------------------------------------------------------------------------
+
+    def _paragraph(self, style: str, spans):
+        paragraph = self.document.add_paragraph(style=style)
+        self._runs(paragraph, spans)
+        return paragraph
+
+    def _runs(self, parent, spans, bold: bool = False, italic: bool = False) -> None:
+        tag = self.report.tag
+        for span in spans:
+            if isinstance(span, m.Text):
+                run = _run(parent, span.text, tag)
+                run.bold = bold or None
+                run.italic = italic or None
+            elif isinstance(span, m.Strong):
+                self._runs(parent, span.children, True, italic)
+            elif isinstance(span, m.Emph):
+                self._runs(parent, span.children, bold, True)
+            elif isinstance(span, m.Link):
+                link = _hyperlink(parent, None, span.href, self.document.part)
+                self._runs(link, span.children, bold, italic)
+                for run in link.findall(qn("w:r")):
+                    _style_run(run, "Hyperlink")
+            elif isinstance(span, m.NoteRef):
+                link = _hyperlink(parent, source_bookmark(span.number))
+                _style_run(_run(link, f"[{span.number}]", tag)._r, "NoteReference")
+            elif isinstance(span, m.CrossRef):
+                link = _hyperlink(parent, bookmark_name(span.target))
+                _style_run(_run(link, span.label, tag)._r, "Hyperlink")
+
+    def _caption(self, label: str, sequence: str, number: int, spans):
+        paragraph = self.document.add_paragraph(style="Caption")
+        _run(paragraph, f"{label} ", self.report.tag).bold = True
+        _field(paragraph, f"SEQ {sequence} \\* ARABIC", str(number), self.report.tag).bold = True
+        _run(paragraph, ". ", self.report.tag).bold = True
+        self._runs(paragraph, spans)
+        return paragraph
+
+    def _bookmark(self, paragraph, name: str) -> None:
+        self._bookmark_id += 1
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(self._bookmark_id))
+        start.set(qn("w:name"), name)
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(self._bookmark_id))
+        ppr = paragraph._p.find(qn("w:pPr"))
+        index = 1 if ppr is not None else 0
+        paragraph._p.insert(index, start)
+        paragraph._p.append(end)
+
+    def _restarted_numbering(self, style_name: str) -> int:
+        """A new w:num on the style's abstract numbering, restarting at 1, so each list counts from 1."""
+        numbering = self.document.part.numbering_part.element
+        style = self.document.styles[style_name].element
+        style_num = style.pPr.numPr.numId.val
+        abstract = numbering.num_having_numId(style_num).abstractNumId.val
+        num = numbering.add_num(abstract)
+        override = num.add_lvlOverride(ilvl=0)
+        override.add_startOverride(1)
+        return num.numId
+
+    def _properties(self) -> None:
+        report = self.report
+        props = self.document.core_properties
+        props.title = report.title
+        props.subject = report.subject
+        props.author = ", ".join(report.authors)
+        props.keywords = ", ".join(report.keywords)
+        props.language = report.tag
+        props.comments = ""
+        props.category = ""
+        props.last_modified_by = ", ".join(report.authors)
+        moment = dt.datetime.combine(report.date, dt.time(12, 0))
+        props.created = props.modified = props.last_printed = moment
+        props.revision = int(re.sub(r"\D", "", report.version) or 1)
+        props.identifier = f"{report.id}.{report.lang}"
+        props.version = report.version
+
+    def _update_fields_on_open(self) -> None:
+        settings = self.document.settings.element
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        settings.append(update)
+
+
+def plain_caption(block: m.Figure) -> str:
+    from ..assemble import plain
+    return plain(block.caption)
+
+
+# ---- low-level WordprocessingML ----------------------------------------------------------------------
+
+
+def _set_lang(rpr, tag: str) -> None:
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), tag)
+    lang.set(qn("w:eastAsia"), tag)
+    lang.set(qn("w:bidi"), tag)
+
+
+class _RunProxy:
+    """A minimal run wrapper for runs made inside hyperlinks, where python-docx has no Run object."""
+
+    def __init__(self, r):
+        self._r = r
+
+    def _flag(self, tag: str, value) -> None:
+        rpr = self._r.get_or_add_rPr()
+        if value:
+            rpr.append(OxmlElement(tag))
+
+    bold = property(lambda self: None, lambda self, v: self._flag("w:b", v))
+    italic = property(lambda self: None, lambda self, v: self._flag("w:i", v))
+
+
+def _run(parent, text: str, tag: str):
+    """A run with text and language, inside a paragraph (python-docx object) or a raw element."""
+    element = parent._p if hasattr(parent, "_p") else parent
+    r = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    r.append(rpr)
+    _set_lang(rpr, tag)
+    pieces = text.split("\t")
+    for index, piece in enumerate(pieces):
+        if index:
+            r.append(OxmlElement("w:tab"))
+        if piece:
+            t = OxmlElement("w:t")
+            t.text = piece
+            t.set(qn("xml:space"), "preserve")
+            r.append(t)
+    element.append(r)
+    return _RunProxy(r)
+
+
+def _style_run(r, style_id: str) -> None:
+    rpr = r.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        r.insert(0, rpr)
+    style = OxmlElement("w:rStyle")
+    style.set(qn("w:val"), style_id)
+    rpr.insert(0, style)
+
+
+def _hyperlink(parent, anchor: str | None, url: str | None = None, part=None):
+    element = parent._p if hasattr(parent, "_p") else parent
+    link = OxmlElement("w:hyperlink")
+    if url:
+        rel = part.relate_to(url, docx.opc.constants.RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        link.set(qn("r:id"), rel)
+    else:
+        link.set(qn("w:anchor"), anchor)
+        link.set(qn("w:history"), "1")
+    element.append(link)
+    return link
+
+
+def _fld_char(kind: str):
+    r = OxmlElement("w:r")
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    r.append(char)
+    return r
+
+
+def _field_begin(paragraph, instruction: str) -> None:
+    p = paragraph._p
+    p.append(_fld_char("begin"))
+    r = OxmlElement("w:r")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    r.append(instr)
+    p.append(r)
+    p.append(_fld_char("separate"))
+
+
+def _field_end(paragraph) -> None:
+    paragraph._p.append(_fld_char("end"))
+
+
+def _field(paragraph, instruction: str, cached: str, tag: str):
+    """A complete field (PAGE, NUMPAGES, SEQ...) with a cached result that readers show before a refresh."""
+    _field_begin(paragraph, instruction)
+    run = _run(paragraph, cached, tag)
+    _field_end(paragraph)
+    return run
+
+
+def _set_num(paragraph, num_id: int) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    num_pr = ppr.get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = 0
+    num_pr.get_or_add_numId().val = num_id
+
+
+def normalized_zip(data: bytes, date: dt.date) -> bytes:
+    """Rewrite the DOCX zip with fixed entry timestamps, so equal input gives byte-identical files."""
+    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None) -> dict:
+    if images is None:
+        from .html import render_charts
+        images = render_charts(report, "png")
+    path.write_bytes(DocxWriter(report, images).build())
+    return {}

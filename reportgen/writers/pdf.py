@@ -1,0 +1,66 @@
+"""HTML -> PDF through WeasyPrint: tagged (PDF/UA), fonts and assets from templates/ only, no network."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from ..model import Report
+from . import html as html_writer
+
+TEMPLATES = html_writer.TEMPLATES
+
+
+def _local_fetcher():
+    from weasyprint.urls import URLFetcher
+
+    class LocalFetcher(URLFetcher):
+        """Serves data: URIs and files inside templates/; refuses everything else (no network, no /etc)."""
+
+        def fetch(self, url, headers=None):
+            scheme = urlparse(url).scheme
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                target = Path(unquote(urlparse(url).path)).resolve()
+                if target.is_relative_to(TEMPLATES.resolve()) and target.is_file():
+                    return super().fetch(url, headers)
+            raise ValueError(f"refused to fetch {url}: only the project's own files are used")
+
+    return LocalFetcher()
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def collected_warnings():
+    """WeasyPrint reports font fallbacks, bad CSS and refused URLs through logging: keep them."""
+    logger = logging.getLogger("weasyprint")
+    collector = _Collector()
+    logger.addHandler(collector)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield collector.messages
+    finally:
+        logger.removeHandler(collector)
+        logger.propagate = propagate
+
+
+def write(report: Report, path: Path, images: dict[str, bytes] | None = None) -> dict:
+    from weasyprint import HTML
+
+    source = html_writer.render(report, images, stylesheet_href="print.css")
+    with collected_warnings() as warnings:
+        document = HTML(string=source, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_local_fetcher()).render()
+        identifier = hashlib.sha256(source.encode("utf-8")).hexdigest()[:32].encode("ascii")
+        document.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+    return {"pages": len(document.pages), "warnings": warnings}
