@@ -21,10 +21,10 @@ def _pyplot():
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import font_manager, pyplot
-    for file in sorted(FONTS.glob("Lato-*.ttf")):
+    for file in sorted(FONTS.glob("NotoSans-*.ttf")):
         font_manager.fontManager.addfont(str(file))
     matplotlib.rcParams.update({
-        "font.family": "Lato", "font.size": 9, "svg.hashsalt": "report", "svg.fonttype": "path",
+        "font.family": "Noto Sans", "font.size": 9, "svg.hashsalt": "report", "svg.fonttype": "path",
         "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555",
         "axes.titlesize": 10, "figure.dpi": 100,
     })

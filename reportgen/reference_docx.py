@@ -17,7 +17,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
 MUTED = RGBColor(0x5A, 0x65, 0x70)
-SERIF, SANS = "Charis SIL", "Lato"
+SERIF, SANS = "Charis SIL", "Noto Sans"
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
 

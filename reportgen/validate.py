@@ -21,20 +21,26 @@ class RawBlock:
     path: tuple               # key path of the block inside its file
     children: list["RawBlock"] = field(default_factory=list)   # callout contents
 
-    def texts(self) -> list[str]:
-        """Every content string of the block, in reading order."""
-        p = self.payload
+    def located_texts(self) -> list[tuple[tuple, str]]:
+        """Every content string of the block with its key path, in reading order."""
+        p, at = self.payload, self.path + (self.kind,)
         if self.kind == "p":
-            return [p]
+            return [(at, p)]
         if self.kind in ("bullets", "numbered"):
-            return list(p)
+            return [(at + (i,), item) for i, item in enumerate(p)]
         if self.kind == "table":
-            return [p.caption, *p.header, *(cell for row in p.rows for cell in row)]
+            return [(at + ("caption",), p.caption), *((at + ("header", i), h) for i, h in enumerate(p.header)),
+                    *((at + ("rows", r, c), cell) for r, row in enumerate(p.rows) for c, cell in enumerate(row))]
         if self.kind == "figure":
-            return [p.caption, p.alt, *(p.labels or [])]
+            return [(at + ("caption",), p.caption), (at + ("alt",), p.alt),
+                    *((at + ("labels", i), label) for i, label in enumerate(p.labels or []))]
         if self.kind == "keyfigures":
-            return [p.title, *(item.label for item in p.items)]
-        return [p.title, *(text for child in self.children for text in child.texts())]
+            return [(at + ("title",), p.title), *((at + ("items", i, "label"), item.label)
+                                                  for i, item in enumerate(p.items))]
+        return [(at + ("title",), p.title), *(pair for child in self.children for pair in child.located_texts())]
+
+    def texts(self) -> list[str]:
+        return [text for _, text in self.located_texts()]
 
     def references(self) -> set[tuple[str, str]]:
         refs = {ref for text in self.texts() for ref in references(parse_inline(text))}
@@ -338,15 +344,30 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                 if block.kind == "figure":
                     define(block.payload.chart, block.doc, block.path + ("figure", "chart"))
         known = {"value": figures, "year": figures, "cite": sources, "ref": targets, "chart": charts}
+        what = {"value": "figure", "year": "figure", "cite": "source", "ref": "section, table or figure"}
+        where_defined = {"value": "define it under figures: in data/*.yaml",
+                         "year": "define it under figures: in data/*.yaml",
+                         "cite": "define it under sources: in data/*.yaml",
+                         "ref": "give a section, table (id:) or figure (chart:) this id"}
         for section in walk_sections(language.sections):
             for block in walk_blocks(section.blocks):
-                for kind, key in sorted(block.references()):
-                    if key not in known[kind]:
-                        what = {"value": "figure", "year": "figure", "cite": "source", "chart": "chart",
-                                "ref": "section, table or figure"}[kind]
-                        problems.append(block.doc.problem(block.path, f"unknown {what} '{key}' in "
-                                                          f"{{{kind}:{key}}}" if kind != "chart" else
-                                                          f"unknown chart '{key}'", _suggest(key, known[kind])))
+                for path, text in block.located_texts():
+                    for kind, key in references(parse_inline(text)):
+                        if key not in known[kind]:
+                            close = difflib.get_close_matches(key, list(known[kind]), n=1)
+                            problems.append(block.doc.problem(
+                                path, f"unknown {what[kind]} '{key}' in {{{kind}:{key}}}",
+                                f"did you mean '{close[0]}'?" if close else where_defined[kind]))
+                if block.kind == "figure" and block.payload.chart not in charts:
+                    problems.append(block.doc.problem(block.path + ("figure", "chart"),
+                                                      f"unknown chart '{block.payload.chart}'",
+                                                      _suggest(block.payload.chart, charts)))
+                if block.kind == "keyfigures":
+                    for i, item in enumerate(block.payload.items):
+                        if item.value not in figures:
+                            problems.append(block.doc.problem(block.path + ("keyfigures", "items", i, "value"),
+                                                              f"unknown figure '{item.value}'",
+                                                              _suggest(item.value, figures)))
                 if block.kind == "figure":
                     chart = charts.get(block.payload.chart)
                     labels = block.payload.labels

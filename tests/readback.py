@@ -1,0 +1,62 @@
+"""Read built documents back: text, headings and section order from PDF (pypdf), DOCX (python-docx), HTML."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def pdf_outline_titles(path: Path) -> list[str]:
+    reader = PdfReader(path)
+    titles: list[str] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(item.title)
+
+    walk(reader.outline)
+    return titles
+
+
+def pdf_anchor_order(path: Path, ids: list[str]) -> list[str]:
+    """The given ids in the order their named destinations appear in the PDF (page, then top to bottom)."""
+    reader = PdfReader(path)
+    places = {name: (reader.get_destination_page_number(dest), -float(dest.top))
+              for name, dest in reader.named_destinations.items() if name in ids}
+    return sorted(places, key=places.get)
+
+
+def docx_headings(path: Path) -> list[tuple[str, str]]:
+    return [(p.style.name, p.text) for p in docx.Document(str(path)).paragraphs
+            if p.style.name.startswith("Heading")]
+
+
+def docx_bookmarks(path: Path) -> list[str]:
+    body = docx.Document(str(path)).element.body
+    return [b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))]
+
+
+def docx_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend(cell.text for row in table.rows for cell in row.cells)
+    return "\n".join(parts)
+
+
+def html_section_ids(path: Path) -> list[str]:
+    return re.findall(r'<section class="level-\d+" id="([^"]+)"', path.read_text(encoding="utf-8"))
+
+
+def normalise_spaces(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
