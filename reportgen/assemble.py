@@ -89,9 +89,13 @@ def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.S
 
 
 def _block(block: RawBlock, anchor: str, ctx: _Context):
+    p = block.payload
+    if block.kind == "table" and p.id:
+        anchor = p.id
+    elif block.kind == "figure":
+        anchor = p.chart
     ctx.anchor = anchor
     origin = _origin(ctx.raw, block)
-    p = block.payload
     spans = lambda text: _spans(text, ctx)  # noqa: E731 - a short alias keeps the cases readable
     if block.kind == "p":
         return m.Paragraph(anchor, origin, spans(p))
@@ -101,11 +105,11 @@ def _block(block: RawBlock, anchor: str, ctx: _Context):
         return m.NumberedList(anchor, origin, tuple(spans(item) for item in p))
     if block.kind == "table":
         number = ctx.block_numbers[(block.doc.file, block.path)]
-        return m.Table(p.id or anchor, origin, number, spans(p.caption), tuple(spans(cell) for cell in p.header),
+        return m.Table(anchor, origin, number, spans(p.caption), tuple(spans(cell) for cell in p.header),
                        tuple(tuple(spans(cell) for cell in row) for row in p.rows))
     if block.kind == "figure":
         number = ctx.block_numbers[(block.doc.file, block.path)]
-        return m.Figure(p.chart, origin, number, _chart(p, ctx), spans(p.caption), _plain(spans(p.alt)))
+        return m.Figure(anchor, origin, number, _chart(p, ctx), spans(p.caption), _plain(spans(p.alt)))
     if block.kind == "keyfigures":
         items = tuple(_key_figure(item.label, item.value, ctx) for item in p.items)
         return m.KeyFigures(anchor, origin, ctx.locale.typography(p.title), items)
