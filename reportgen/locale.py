@@ -91,7 +91,8 @@ class Locale:
 
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 _SPACE_BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$|[»)\]])")
-_SPACE_BEFORE_COLON = re.compile(r"(?<=[\w»)\]%])[ \u00a0\u202f]*:(?=\s|$)")
+# A colon takes a no-break space: replace a typed space, or add one after a word (not in 12:30 or http://).
+_SPACE_BEFORE_COLON = re.compile(r"(?:[ \u00a0\u202f]+|(?<=[\w»)\]%])):(?=\s|$)")
 _OPEN_GUILLEMET = re.compile(r"«[ \u00a0\u202f]*")
 _CLOSE_GUILLEMET = re.compile(r"[ \u00a0\u202f]*»")
 
