@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 from .errors import BuildError, ContentError
+from . import ledger
 from .pipeline import Options, build_job, load_all, plan
+from .validate import stale_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("pdf", "docx", "html")
@@ -37,7 +39,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--content", type=Path, default=ROOT / "content", help="folder of reports (default: content/)")
     p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder (default: output/)")
     p.add_argument("--check", action="store_true", help="validate the content only; write nothing")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--strict", action="store_true", help="treat warnings (stale translations, unused sources) as errors")
+    p.add_argument("--mark-translated", metavar="LANG[:SECTION,...]",
+                   help="record LANG's texts (or those of the given section files) as translated from the current "
+                        "reference-language texts, in each report's translations.yaml")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     return p
@@ -54,6 +59,13 @@ def main(argv: list[str]) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) in the content; nothing was written.", file=sys.stderr)
         return 2
+    if args.mark_translated:
+        return _mark_translated(reports, args.mark_translated, say)
+    warnings += _translation_report(reports, detailed=args.check, say=say)
+    if args.check:
+        for name, raw in reports.items():
+            for notice in stale_figures(raw):
+                say(notice)
     for warning in warnings:
         print(warning, file=sys.stderr)
     if args.strict and warnings:
@@ -77,3 +89,29 @@ def main(argv: list[str]) -> int:
         pages = f"{summary['pages']} pages, " if summary["pages"] else ""
         say(f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)")
     return 1 if failures else 0
+
+
+def _translation_report(reports: dict, detailed: bool, say) -> list:
+    """Summaries of each translation's state; the stale texts themselves as warnings when `detailed`."""
+    stale = []
+    for raw in reports.values():
+        if len(raw.languages) < 2:
+            continue
+        for state in ledger.status(raw):
+            if detailed or state.stale:
+                say(f"{raw.meta.id}: translation {state.summary()}")
+            stale.extend(state.stale)
+    return stale if detailed else []
+
+
+def _mark_translated(reports: dict, spec: str, say) -> int:
+    lang, _, files = spec.partition(":")
+    sections = [f.strip() for f in files.split(",") if f.strip()] or None
+    for raw in reports.values():
+        if lang not in raw.languages or lang == next(iter(raw.languages)):
+            print(f"build.py: error: {raw.meta.id}: '{lang}' is not a translated language of this report",
+                  file=sys.stderr)
+            return 2
+        count = ledger.mark(raw, lang, sections)
+        say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
+    return 0

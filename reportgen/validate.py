@@ -94,6 +94,7 @@ class RawReport:
     languages: dict[str, RawLanguage]
     files: list[Path]
     warnings: list[Problem]
+    data_docs: dict = field(default_factory=dict)   # (kind, id) -> the YamlDoc defining it
 
 
 def check(doc: YamlDoc, path: tuple, kind, value, problems: list[Problem]):
@@ -176,7 +177,7 @@ def load_report(folder: Path) -> RawReport:
     _check_parity(list(languages.values()), problems)
     if problems:
         raise ContentError(problems)
-    report = RawReport(folder, meta, figures, sources, charts, languages, files, [])
+    report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)
     report.warnings = _unused_sources(report, data_where)
     return report
 
@@ -453,3 +454,16 @@ def _unused_sources(report: RawReport, where: dict) -> list[Problem]:
             warnings.append(_data_problem(where, "sources", key, (), f"source '{key}' is never cited",
                                           "cite it with {cite:" + key + "} or remove it", "warning"))
     return warnings
+
+
+def stale_figures(report: RawReport) -> list[Problem]:
+    """Figures whose year is older than the report's threshold: notices telling authors what to refresh.
+
+    Years that are themselves the fact (unit 'year', such as "NATO member since 1949") never go stale.
+    """
+    limit = report.meta.date.year - report.meta.stale_after_years
+    return [report.data_docs[("figures", key)].problem(
+                ("figures", key, "year"), f"figure '{key}' is from {figure.year}, more than "
+                f"{report.meta.stale_after_years} years before the report's date",
+                "refresh it with a newer value if one exists", "notice")
+            for key, figure in report.figures.items() if figure.unit != "year" and figure.year < limit]

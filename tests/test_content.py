@@ -1,0 +1,112 @@
+"""Issue 3: the real proposal is complete, sourced, current and spelled right, in both languages."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import CONTENT, run_build
+from reportgen import ledger
+from reportgen.assemble import assemble
+from reportgen.model import walk
+from reportgen.text import report_texts
+from reportgen.validate import load_report, walk_blocks, walk_sections
+
+REPORT = CONTENT / "belgium"
+HUNSPELL = {"en": "en_US", "fr": "fr_BE"}
+# Phrases of the source notes that are instructions to the writer, or facts they get wrong.
+FORBIDDEN = ["single most important section", "should equally match", "List them all", "as a second term did not",
+             "hypothetical", "hypothétique", "Prime Minister is Alexander De Croo", "Premier ministre Alexander De Croo",
+             "Cette section doit"]
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return load_report(REPORT)
+
+
+@pytest.fixture(scope="module")
+def reports(raw):
+    return {lang: assemble(raw, lang) for lang in raw.languages}
+
+
+def words(report) -> int:
+    return sum(len(re.findall(r"\w+", text)) for text in report_texts(report))
+
+
+def test_every_source_is_cited_and_every_figure_sourced(raw):
+    assert raw.warnings == []       # unused sources are warnings
+    for figure_id, figure in raw.figures.items():
+        assert figure.source in raw.sources and figure.year, figure_id
+
+
+def test_no_instruction_text_and_no_stale_facts(reports):
+    for report in reports.values():
+        text = "\n".join(report_texts(report))
+        for phrase in FORBIDDEN:
+            assert phrase.lower() not in text.lower(), (report.lang, phrase)
+
+
+def test_no_section_is_empty(reports):
+    for report in reports.values():
+        for section in walk(report.sections):
+            assert section.blocks or section.children, section.id
+
+
+def test_every_part_of_the_notes_is_covered(raw):
+    ids = {s.id for s in walk_sections(raw.languages["en"].sections)}
+    for required in ["summary", "preface", "crises", "help-us", "needs", "overview", "strategic-importance",
+                     "challenges", "trump-term", "restoring", "policy-goals", "briefs", "briefs-health",
+                     "briefs-visas", "briefs-rights-details", "policy-goals-proposal"]:
+        assert required in ids
+
+
+def test_word_counts_are_close(reports):
+    en, fr = words(reports["en"]), words(reports["fr"])
+    assert en > 9000
+    assert abs(en - fr) / max(en, fr) < 0.25, (en, fr)
+
+
+def test_pdfs_run_to_a_full_document(real_output):
+    for lang in ("en", "fr"):
+        assert len(PdfReader(real_output / f"belgium.{lang}.pdf").pages) >= 20
+
+
+def test_translations_are_recorded_in_the_ledger(raw):
+    for state in ledger.status(raw):
+        assert state.stale == [], state.stale[:3]
+
+
+def test_editing_english_makes_french_stale(tmp_path):
+    copy = tmp_path / "content"
+    shutil.copytree(CONTENT, copy)
+    file = copy / "belgium" / "en" / "preface.yaml"
+    text = file.read_text(encoding="utf-8")
+    file.write_text(text.replace("The United States and the Kingdom", "Indeed, the United States and the Kingdom", 1),
+                    encoding="utf-8")
+    result = run_build("--content", str(copy), "--check")
+    assert result.returncode == 0
+    assert "fr/preface.yaml" in result.stderr and "stale" in result.stderr
+    assert "translation fr: " in result.stdout
+    strict = run_build("--content", str(copy), "--check", "--strict")
+    assert strict.returncode == 2
+
+
+def test_old_figures_are_listed_by_check():
+    result = run_build("--check")
+    assert "notice: figure 'defence-gdp-2017' is from 2017" in result.stdout
+    assert "nato-member-since" not in result.stdout       # a year that is itself the fact never goes stale
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_spelling(reports, lang):
+    words_file = REPORT / f"spelling.{lang}.txt"
+    text = "\n".join(report_texts(reports[lang]))
+    text = re.sub(r"https?://\S+", " ", text).replace("\u202f", " ").replace("\u00a0", " ")
+    result = subprocess.run(["hunspell", "-d", HUNSPELL[lang], "-p", str(words_file), "-l"], input=text,
+                            capture_output=True, text=True, check=True)
+    unknown = sorted(set(result.stdout.split()))
+    assert unknown == [], f"{len(unknown)} unknown words: {unknown[:80]}"
