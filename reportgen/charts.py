@@ -5,7 +5,10 @@ Text in the SVG is drawn as paths: the PDF needs no font beyond those it embeds 
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,19 +34,37 @@ def _pyplot():
     return pyplot
 
 
-def render(chart: Chart, fmt: str) -> bytes:
-    """The chart as 'svg' or 'png' bytes."""
+def render(chart: Chart) -> dict[str, bytes]:
+    """The chart drawn once and saved as SVG (for the PDF) and PNG (for Word): {'svg': ..., 'png': ...}."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
     try:
         _draw(ax, chart)
         fig.tight_layout()
-        buffer = io.BytesIO()
-        metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-        fig.savefig(buffer, format=fmt, dpi=200, metadata=metadata)
-        return buffer.getvalue()
+        images = {}
+        for fmt, metadata in (("svg", {"Date": None, "Creator": None}), ("png", {"Software": None})):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=200, metadata=metadata)
+            images[fmt] = buffer.getvalue()
+        return images
     finally:
         plt.close(fig)
+
+
+def cached_images(chart: Chart, cache: Path) -> dict[str, bytes]:
+    """render(chart), kept on disk by content: PDF and DOCX jobs, in any process, share one rendering."""
+    key = hashlib.sha256(repr(chart).encode() + Path(__file__).read_bytes()).hexdigest()[:24]
+    files = {fmt: cache / f"{chart.id}-{key}.{fmt}" for fmt in ("svg", "png")}
+    if all(file.is_file() for file in files.values()):
+        return {fmt: file.read_bytes() for fmt, file in files.items()}
+    images = render(chart)
+    cache.mkdir(parents=True, exist_ok=True)
+    for fmt, file in files.items():
+        handle, name = tempfile.mkstemp(dir=cache, prefix=f".{file.name}.")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(images[fmt])
+        os.replace(name, file)
+    return images
 
 
 def _draw(ax, chart: Chart) -> None:

@@ -1,21 +1,25 @@
-"""Command line: parse options, call the pipeline, map outcomes to exit codes (0 ok, 1 build, 2 content/usage)."""
+"""Command line: parse options, call the pipeline, map outcomes to exit codes (0 ok, 1 build, 2 content/usage).
+
+The up-to-date test runs before anything heavy is imported: a rebuild with nothing to do reads only file
+bytes and the manifest, and never imports the validators, WeasyPrint, python-docx or matplotlib.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
 from pathlib import Path
 
-from .errors import BuildError, ContentError
-from . import ledger
-from .pipeline import Options, build_job, load_all, plan
-from .validate import stale_figures
+from . import plan as planning
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = planning.ROOT
 FORMATS = ("pdf", "docx", "html")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors exit 2, as argparse does, but in one line
+    def error(self, message: str):  # usage errors exit 2, in one line
         self.print_usage(sys.stderr)
         print(f"build.py: error: {message}", file=sys.stderr)
         raise SystemExit(2)
@@ -24,11 +28,20 @@ class _Parser(argparse.ArgumentParser):
 def _csv(allowed: tuple[str, ...] | None = None):
     def parse(text: str) -> tuple[str, ...]:
         items = tuple(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
-        bad = [item for item in items if allowed and item not in allowed]
-        if bad or not items:
+        if not items or any(allowed and item not in allowed for item in items):
             raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed or ('codes',))}")
         return items
     return parse
+
+
+def _shard_spec(text: str) -> str:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError("K/N needs 1 <= K <= N")
+    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -39,10 +52,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--content", type=Path, default=ROOT / "content", help="folder of reports (default: content/)")
     p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder (default: output/)")
     p.add_argument("--check", action="store_true", help="validate the content only; write nothing")
-    p.add_argument("--strict", action="store_true", help="treat warnings (stale translations, unused sources) as errors")
+    p.add_argument("--strict", action="store_true",
+                   help="treat warnings (stale translations, sources never cited) as errors")
     p.add_argument("--mark-translated", metavar="LANG[:SECTION,...]",
                    help="record LANG's texts (or those of the given section files) as translated from the current "
                         "reference-language texts, in each report's translations.yaml")
+    p.add_argument("--force", action="store_true", help="rebuild every document, even those up to date")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="documents built in parallel worker processes (default: the number of cores)")
+    p.add_argument("--list-jobs", action="store_true", help="print the independent jobs as JSON and exit")
+    p.add_argument("--shard", type=_shard_spec, metavar="K/N", help="build only the K-th of N shares of the jobs")
+    p.add_argument("--watch", action="store_true", help="rebuild what an edit touches, until interrupted")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     return p
@@ -50,61 +70,144 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    options = Options(args.content, args.output, args.lang, args.format)
-    say = (lambda *a: None) if args.quiet else print
+    if args.check or args.mark_translated:
+        return _check(args)
+    if args.watch:
+        from .watch import watch
+        return watch(args, build)
+    return build(args)
+
+
+def _say(args):
+    return (lambda *a, **k: None) if args.quiet else print
+
+
+def _report_problems(exc) -> int:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(exc.problems)} problem(s) in the content; nothing was written.", file=sys.stderr)
+    return 2
+
+
+def _check(args) -> int:
+    from . import ledger
+    from .errors import ContentError
+    from .pipeline import load_all, report_folders
+    from .validate import stale_figures
+
+    say = _say(args)
     try:
-        reports, warnings = load_all(options)
+        reports, warnings = load_all(report_folders(args.content), args.lang)
     except ContentError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in the content; nothing was written.", file=sys.stderr)
-        return 2
+        return _report_problems(exc)
     if args.mark_translated:
         return _mark_translated(reports, args.mark_translated, say)
-    warnings += _translation_report(reports, detailed=args.check, say=say)
-    if args.check:
-        for name, raw in reports.items():
-            for notice in stale_figures(raw):
-                say(notice)
+    for raw in reports.values():
+        if len(raw.languages) > 1:
+            for state in ledger.status(raw):
+                say(f"{raw.meta.id}: translation {state.summary()}")
+                warnings.extend(state.stale)
+        for notice in stale_figures(raw):
+            say(notice)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if args.strict and warnings:
+        print(f"{len(warnings)} warning(s) and --strict: failing.", file=sys.stderr)
+        return 2
+    say(f"content OK: {', '.join(reports)} ({len(warnings)} warning(s))")
+    return 0
+
+
+def build(args) -> int:
+    started = time.perf_counter()
+    say = _say(args)
+    jobs = planning.plan(args.content, args.lang, args.format)
+    if args.shard:
+        jobs = planning.shard(jobs, args.shard)
+    output = args.output
+    manifest = planning.Manifest(output)
+    fingerprints = {job: planning.fingerprint(job) for job in jobs}
+    if args.list_jobs:
+        print(json.dumps([job.describe(output, fp, manifest.is_current(job, fp, output))
+                          for job, fp in fingerprints.items()], indent=2))
+        return 0
+    work = [(job, fp) for job, fp in fingerprints.items() if args.force or not manifest.is_current(job, fp, output)]
+    unplanned = _folders_without_jobs(args.content, jobs, args.lang, args.shard)
+    if not work and not unplanned:
+        if not jobs:
+            print("build.py: error: nothing to build (no report declares the requested languages)", file=sys.stderr)
+            return 2
+        say(f"up to date: {len(jobs)} document(s) in {output} ({time.perf_counter() - started:.2f} s)")
+        return 0
+    return _build(args, work, manifest, fingerprints, unplanned, started)
+
+
+def _folders_without_jobs(content: Path, jobs, langs, shard) -> list[Path]:
+    """Report folders whose report.yaml could not even be read: validation must run to explain why."""
+    if shard or not content.is_dir():
+        return [] if content.is_dir() else [content]
+    planned = {job.folder for job in jobs}
+    return [p for p in sorted(content.iterdir()) if (p / "report.yaml").is_file() and p not in planned
+            and langs is None]
+
+
+def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
+    from .errors import BuildError, ContentError
+    from .pipeline import Progress, build_lock, load_all, report_folders, run
+
+    say = _say(args)
+    folders = sorted({job.folder for job, _ in work} | set(unplanned))
+    try:
+        if not args.content.is_dir() or not folders:
+            report_folders(args.content)
+        reports, warnings = load_all(folders, args.lang)
+    except ContentError as exc:
+        return _report_problems(exc)
     for warning in warnings:
         print(warning, file=sys.stderr)
     if args.strict and warnings:
         print(f"{len(warnings)} warning(s) and --strict: nothing was written.", file=sys.stderr)
         return 2
-    if args.check:
-        say(f"content OK: {', '.join(reports)} ({len(warnings)} warning(s))")
-        return 0
-    failures = 0
-    models: dict = {}
-    images: dict = {}
-    for job in plan(reports, options):
-        try:
-            summary = build_job(reports[job.report], job, options.output, models, images)
-        except BuildError as exc:
-            failures += 1
-            print(f"build.py: error: {exc}; the previous file, if any, was kept", file=sys.stderr)
-            continue
-        for message in summary["warnings"]:
-            print(f"{job.filename}: warning: {message}", file=sys.stderr)
-        pages = f"{summary['pages']} pages, " if summary["pages"] else ""
-        say(f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)")
-    return 1 if failures else 0
+    progress = Progress(len(work), args.quiet)
+    try:
+        with build_lock(args.output):
+            summaries = run(work, reports, args.output, max(1, args.jobs), progress.done)
+            by_file = {s["path"]: s for s in summaries}
+            for job, _ in work:
+                summary = by_file[str(args.output / job.filename)]
+                if summary["status"] == "rebuilt":
+                    manifest.record(job, summary)
+            manifest.save()
+            _write_build_report(args.output, fingerprints, work, by_file, manifest)
+    except BuildError as exc:
+        print(f"build.py: error: {exc}", file=sys.stderr)
+        return 1
+    failed = sum(s["status"] == "failed" for s in summaries)
+    built = len(summaries) - failed
+    say(f"{built} document(s) written, {len(fingerprints) - len(work)} up to date"
+        + (f", {failed} failed" if failed else "") + f" ({time.perf_counter() - started:.1f} s)")
+    return 1 if failed else 0
 
 
-def _translation_report(reports: dict, detailed: bool, say) -> list:
-    """Summaries of each translation's state; the stale texts themselves as warnings when `detailed`."""
-    stale = []
-    for raw in reports.values():
-        if len(raw.languages) < 2:
-            continue
-        for state in ledger.status(raw):
-            if detailed or state.stale:
-                say(f"{raw.meta.id}: translation {state.summary()}")
-            stale.extend(state.stale)
-    return stale if detailed else []
+def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> None:
+    rebuilt = {job for job, _ in work}
+    documents = []
+    for job, fp in fingerprints.items():
+        path = str(output / job.filename)
+        if job in rebuilt:
+            entry = {k: v for k, v in by_file[path].items() if k != "warnings"}
+        else:
+            recorded = manifest.entries.get(job.filename, {})
+            entry = {"path": path, "report": job.report, "lang": job.lang, "format": job.fmt, "fingerprint": fp,
+                     "pages": recorded.get("pages"), "bytes": recorded.get("bytes"), "seconds": 0.0,
+                     "status": "up to date"}
+        documents.append(entry)
+    planning.write_json(output / "build-report.json", {"documents": documents})
 
 
 def _mark_translated(reports: dict, spec: str, say) -> int:
+    from . import ledger
+
     lang, _, files = spec.partition(":")
     sections = [f.strip() for f in files.split(",") if f.strip()] or None
     for raw in reports.values():

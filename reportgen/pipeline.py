@@ -1,38 +1,28 @@
-"""Plan the documents to write, build them, and put each in place atomically.
+"""Validate, then build documents (in worker processes when asked) and put each in place atomically.
 
-Like MkDocs' build(): gather every report, validate and assemble the whole model first, and only then
-write, so nothing is written from an inconsistent state.
+Like MkDocs' build(): every report that has work is loaded and validated first, and only then is anything
+written, so nothing is written from an inconsistent state. A document is written to a temporary file beside
+its target and renamed into place, so a failure leaves the previous file untouched.
 """
 from __future__ import annotations
 
+import fcntl
+import multiprocessing
 import os
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
+from . import __version__
 from .assemble import assemble
 from .errors import BuildError, ContentError, Problem
+from .plan import Job, tool_versions
 from .validate import RawReport, load_report
 
-
-@dataclass(frozen=True)
-class Job:
-    report: str         # report id (its folder name)
-    lang: str
-    fmt: str
-
-    @property
-    def filename(self) -> str:
-        return f"{self.report}.{self.lang}.{self.fmt}"
-
-
-@dataclass
-class Options:
-    content: Path
-    output: Path
-    langs: tuple[str, ...] | None = None     # None: every declared language
-    formats: tuple[str, ...] = ("pdf", "docx")
+_REPORTS: dict[str, RawReport] = {}   # set before workers fork, so they inherit the validated content
 
 
 def report_folders(content: Path) -> list[Path]:
@@ -46,10 +36,10 @@ def report_folders(content: Path) -> list[Path]:
     return folders
 
 
-def load_all(options: Options) -> tuple[dict[str, RawReport], list[Problem]]:
-    """Load and validate every report; raise one ContentError with all their problems."""
+def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[str, RawReport], list[Problem]]:
+    """Load and validate the given reports; raise one ContentError with all their problems."""
     reports, problems, warnings = {}, [], []
-    for folder in report_folders(options.content):
+    for folder in folders:
         try:
             raw = load_report(folder)
         except ContentError as exc:
@@ -57,7 +47,7 @@ def load_all(options: Options) -> tuple[dict[str, RawReport], list[Problem]]:
             continue
         reports[folder.name] = raw
         warnings.extend(raw.warnings)
-        for lang in options.langs or ():
+        for lang in langs or ():
             if lang not in raw.languages:
                 problems.append(Problem(folder / "report.yaml", None, None, "languages",
                                         f"--lang {lang}: the report does not declare this language",
@@ -67,31 +57,53 @@ def load_all(options: Options) -> tuple[dict[str, RawReport], list[Problem]]:
     return reports, warnings
 
 
-def plan(reports: dict[str, RawReport], options: Options) -> list[Job]:
-    return [Job(name, lang, fmt) for name, raw in reports.items()
-            for lang in (options.langs or tuple(raw.languages)) for fmt in options.formats]
+@contextmanager
+def build_lock(output: Path):
+    """One build at a time per output folder; a second one stops at once with a clear message."""
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / ".lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise BuildError(f"another build (pid {holder}) is writing to {output}; wait for it to finish")
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
 
 
-def build_job(raw: RawReport, job: Job, output: Path, models: dict | None = None,
-              images: dict | None = None) -> dict:
-    """Write one document atomically; return its summary (path, pages, bytes, seconds)."""
+def provenance(fingerprint: str) -> dict[str, str]:
+    tools = "; ".join(f"{name} {version}" for name, version in tool_versions().items())
+    return {"fingerprint": fingerprint, "generator": f"reportgen {__version__}", "tools": tools}
+
+
+def build_job(job: Job, output: Path, fingerprint: str) -> dict:
+    """Write one document atomically; return its summary for the build report."""
+    from .charts import cached_images
     from .writers import IMAGE_FORMAT, writer
-    from .writers.html import render_charts
 
     started = time.perf_counter()
-    key = (job.report, job.lang)
-    report = models[key] if models is not None and key in models else assemble(raw, job.lang)
-    image_key = (job.report, job.lang, IMAGE_FORMAT[job.fmt])
-    if images is not None and image_key in images:
-        charts = images[image_key]
-    else:
-        charts = render_charts(report, IMAGE_FORMAT[job.fmt])
-        if images is not None:
-            images[image_key] = charts
+    raw = _REPORTS[job.report]
+    report = assemble(raw, job.lang)
+    os.environ["SOURCE_DATE_EPOCH"] = os.environ.get("REPORTGEN_EPOCH") or _epoch(report.date)
+    images = {chart.id: cached_images(chart, output / ".cache" / "charts")[IMAGE_FORMAT[job.fmt]]
+              for chart in report.charts}
     target = output / job.filename
-    info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, charts))
-    return {"path": str(target), "pages": info.get("pages"), "bytes": target.stat().st_size,
-            "seconds": round(time.perf_counter() - started, 2), "warnings": info.get("warnings", [])}
+    info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
+    return {"path": str(target), "report": job.report, "lang": job.lang, "format": job.fmt,
+            "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
+            "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
+            "warnings": info.get("warnings", [])}
+
+
+def _epoch(date) -> str:
+    import calendar
+    return str(calendar.timegm(date.timetuple()))
 
 
 def write_atomically(target: Path, write) -> dict:
@@ -109,3 +121,65 @@ def write_atomically(target: Path, write) -> dict:
         raise BuildError(f"{target.name}: {type(exc).__name__}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _run_one(job: Job, output: Path, fingerprint: str) -> dict:
+    try:
+        return build_job(job, output, fingerprint)
+    except BuildError as exc:
+        return {"path": str(output / job.filename), "status": "failed", "error": str(exc), "fingerprint": fingerprint}
+
+
+def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path, workers: int, on_done) -> list[dict]:
+    """Build every (job, fingerprint); call on_done(job, summary) as each finishes; return the summaries."""
+    _REPORTS.clear()
+    _REPORTS.update(reports)
+    summaries = []
+    if workers <= 1 or len(work) <= 1:
+        for job, fingerprint in work:
+            summary = _run_one(job, output, fingerprint)
+            on_done(job, summary)
+            summaries.append(summary)
+        return summaries
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(work)), mp_context=context) as pool:
+        futures = {pool.submit(_run_one, job, output, fingerprint): job for job, fingerprint in work}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                summary = future.result()
+            except Exception as exc:  # a worker that died (out of memory, killed) is a failed document
+                summary = {"path": str(output / job.filename), "status": "failed", "error": f"worker failed: {exc}"}
+            on_done(job, summary)
+            summaries.append(summary)
+    return summaries
+
+
+class Progress:
+    """A live status line on a terminal; plain lines under cron and CI; nothing but errors when quiet."""
+
+    def __init__(self, total: int, quiet: bool, stream=sys.stdout):
+        self.total, self.quiet, self.stream, self.count = total, quiet, stream, 0
+        self.live = stream.isatty() and not quiet
+
+    def done(self, job: Job, summary: dict) -> None:
+        self.count += 1
+        if summary["status"] == "failed":
+            self._clear()
+            print(f"build.py: error: {summary['error']}; the previous file, if any, was kept", file=sys.stderr)
+            return
+        for message in summary.get("warnings", []):
+            self._clear()
+            print(f"{job.filename}: warning: {message}", file=sys.stderr)
+        if self.quiet:
+            return
+        pages = f"{summary['pages']} pages, " if summary.get("pages") else ""
+        line = f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)"
+        self._clear()
+        print(line, file=self.stream)
+        if self.live and self.count < self.total:
+            print(f"[{self.count}/{self.total}] building…", end="\r", file=self.stream, flush=True)
+
+    def _clear(self) -> None:
+        if self.live:
+            print(" " * 40, end="\r", file=self.stream)

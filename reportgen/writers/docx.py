@@ -39,8 +39,8 @@ def source_bookmark(number: int) -> str:
 
 
 class DocxWriter:
-    def __init__(self, report: m.Report, images: dict[str, bytes]):
-        self.report, self.images = report, images
+    def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str]):
+        self.report, self.images, self.provenance = report, images, provenance
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
         self._bookmark_id = 0
@@ -58,6 +58,7 @@ class DocxWriter:
             self.section(section)
         self._sources()
         self._properties()
+        self._custom_properties()
         self._update_fields_on_open()
         buffer = io.BytesIO()
         self.document.save(buffer)
@@ -302,6 +303,26 @@ class DocxWriter:
         props.identifier = f"{report.id}.{report.lang}"
         props.version = report.version
 
+    def _custom_properties(self) -> None:
+        """docProps/custom.xml: the build's input fingerprint and tool versions (File > Properties > Custom)."""
+        if not self.provenance:
+            return
+        from docx.opc.constants import RELATIONSHIP_TYPE
+        from docx.opc.packuri import PackURI
+        from docx.opc.part import Part
+        from xml.sax.saxutils import escape
+        props = "".join(
+            f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" name="reportgen-{key}">'
+            f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+            for pid, (key, value) in enumerate(sorted(self.provenance.items()), start=2))
+        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns='
+               '"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt='
+               f'"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">{props}</Properties>')
+        part = Part(PackURI("/docProps/custom.xml"),
+                    "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+                    xml.encode("utf-8"), self.document.part.package)
+        self.document.part.package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
     def _update_fields_on_open(self) -> None:
         settings = self.document.settings.element
         update = OxmlElement("w:updateFields")
@@ -438,9 +459,9 @@ def normalized_zip(data: bytes, date: dt.date) -> bytes:
     return out.getvalue()
 
 
-def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None) -> dict:
+def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     if images is None:
         from .html import render_charts
         images = render_charts(report, "png")
-    path.write_bytes(DocxWriter(report, images).build())
+    path.write_bytes(DocxWriter(report, images, provenance or {}).build())
     return {}

@@ -54,7 +54,7 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
 
 
 def render_charts(report: Report, fmt: str) -> dict[str, bytes]:
-    return {chart.id: charts.render(chart, fmt) for chart in report.charts}
+    return {chart.id: charts.render(chart)[fmt] for chart in report.charts}
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +69,6 @@ def _self_contained_css() -> str:
     return re.sub(r"url\((fonts/[A-Za-z-]+\.ttf)\)", embed, css)
 
 
-def write(report: Report, path: Path, images: dict[str, bytes] | None = None) -> dict:
+def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     path.write_text(render(report, images), encoding="utf-8")
     return {}

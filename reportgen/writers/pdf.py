@@ -55,12 +55,26 @@ def collected_warnings():
         logger.propagate = propagate
 
 
-def write(report: Report, path: Path, images: dict[str, bytes] | None = None) -> dict:
+def provenance_xmp(provenance: dict[str, str]) -> bytes:
+    """An XMP packet part naming the build's input fingerprint and tool versions."""
+    from xml.sax.saxutils import escape
+    fields = "".join(f"<rg:{key}>{escape(value)}</rg:{key}>" for key, value in sorted(provenance.items()))
+    return (f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            f'xmlns:rg="{PROVENANCE_NS}">{fields}</rdf:Description></rdf:RDF>').encode("utf-8")
+
+
+PROVENANCE_NS = "urn:reportgen:provenance:1"
+
+
+def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     from weasyprint import HTML
 
     source = html_writer.render(report, images, stylesheet_href="print.css")
     with collected_warnings() as warnings:
         document = HTML(string=source, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_local_fetcher()).render()
+        if provenance:
+            document.metadata.xmp_metadata.append(provenance_xmp(provenance))
+        # A stable file identifier (not WeasyPrint's random one): same input, same bytes.
         identifier = hashlib.sha256(source.encode("utf-8")).hexdigest()[:32].encode("ascii")
         document.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
     return {"pages": len(document.pages), "warnings": warnings}

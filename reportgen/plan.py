@@ -1,0 +1,158 @@
+"""Which documents to build, what each depends on, and whether it is already up to date.
+
+Deliberately light: it imports neither the validators nor any writer, so a rebuild with nothing to do
+finishes in a fraction of a second. Every input of a document is hashed into its fingerprint: the content
+files of its language, the language-neutral data, the templates of its format, the fonts, the package's own
+code and the versions of the libraries that draw it. The manifest in the output folder remembers the
+fingerprint each file was built from.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+CODE = ROOT / "reportgen"
+MANIFEST = ".manifest.json"
+FORMAT_TEMPLATES = {
+    "pdf": ("html/*.j2", "print.css", "fonts/*.ttf"),
+    "html": ("html/*.j2", "print.css", "fonts/*.ttf"),
+    "docx": ("reference.docx", "fonts/*.ttf"),
+}
+TOOLS = ("weasyprint", "pydyf", "fonttools", "python-docx", "jinja2", "pyyaml", "babel", "markdown-it-py",
+         "pydantic", "matplotlib")
+FORMAT_ORDER = {"pdf": 0, "docx": 1, "html": 2}   # slowest first, so parallel workers finish together
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    report: str
+    lang: str
+    fmt: str
+    folder: Path
+
+    @property
+    def filename(self) -> str:
+        return f"{self.report}.{self.lang}.{self.fmt}"
+
+    def describe(self, output: Path, fingerprint: str, up_to_date: bool) -> dict:
+        return {"report": self.report, "lang": self.lang, "format": self.fmt,
+                "output": str(output / self.filename), "fingerprint": fingerprint, "up_to_date": up_to_date}
+
+
+def declared_languages(folder: Path) -> list[str]:
+    """The languages report.yaml declares; [] when it cannot be read (validation will say why)."""
+    try:
+        data = yaml.load((folder / "report.yaml").read_text(encoding="utf-8"), Loader=_loader())
+        return [str(lang) for lang in (data.get("languages") or {})]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+        return []
+
+
+def _loader():
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...]) -> list[Job]:
+    jobs = []
+    for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
+        for lang in declared_languages(folder):
+            if langs is None or lang in langs:
+                jobs.extend(Job(folder.name, lang, fmt, folder) for fmt in formats)
+    return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.report, j.lang))
+
+
+def shard(jobs: list[Job], spec: str) -> list[Job]:
+    """The K-th of N shares ('K/N', K from 1), by a stable round-robin over the sorted jobs."""
+    k, n = (int(part) for part in spec.split("/"))
+    ordered = sorted(jobs, key=lambda j: (j.report, j.lang, j.fmt))
+    return [job for index, job in enumerate(ordered) if index % n == k - 1]
+
+
+def input_files(job: Job) -> list[Path]:
+    folder = job.folder
+    files = [folder / "report.yaml", *sorted((folder / "data").glob("*.yaml")),
+             *sorted((folder / job.lang).glob("*.yaml")), TEMPLATES / "strings" / f"{job.lang}.yaml"]
+    for pattern in FORMAT_TEMPLATES[job.fmt]:
+        files.extend(sorted(TEMPLATES.glob(pattern)))
+    files.extend(sorted(CODE.rglob("*.py")))
+    return files
+
+
+@lru_cache(maxsize=None)
+def _digest(path: Path, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    stat = path.stat()
+    return _digest(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in TOOLS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def fingerprint(job: Job, extra: str = "") -> str:
+    """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"job": [job.report, job.lang, job.fmt], "tools": tool_versions(),
+                              "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())
+    for file in input_files(job):
+        label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \
+            file.relative_to(ROOT)
+        digest.update(f"\0{label}\0{file_digest(file)}".encode())
+    return digest.hexdigest()
+
+
+class Manifest:
+    """output/.manifest.json: for each file, the fingerprint and size it was built with."""
+
+    def __init__(self, output: Path):
+        self.file = output / MANIFEST
+        try:
+            self.entries: dict = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def is_current(self, job: Job, fingerprint_: str, output: Path) -> bool:
+        entry = self.entries.get(job.filename)
+        target = output / job.filename
+        return bool(entry and entry.get("fingerprint") == fingerprint_ and target.is_file()
+                    and target.stat().st_size == entry.get("bytes"))
+
+    def record(self, job: Job, summary: dict) -> None:
+        self.entries[job.filename] = {key: summary[key] for key in ("fingerprint", "bytes", "pages")}
+
+    def save(self) -> None:
+        write_json(self.file, dict(sorted(self.entries.items())))
+
+
+def write_json(file: Path, data) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(data, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+    os.chmod(name, 0o644)
+    os.replace(name, file)
+
+
+__all__ = ["Job", "Manifest", "plan", "shard", "fingerprint", "write_json", "asdict"]

@@ -1,0 +1,152 @@
+"""Issue 6: incremental, reproducible, atomic, parallel rebuilds."""
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import CONTENT, FIXTURES, ROOT, run_build
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory) -> Path:
+    """A frozen copy of the real content, so builds compare like with like."""
+    target = tmp_path_factory.mktemp("snapshot") / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.*") if p.suffix in (".pdf", ".docx")}
+
+
+def report_statuses(out: Path) -> dict[str, str]:
+    documents = json.loads((out / "build-report.json").read_text())["documents"]
+    return {Path(d["path"]).name: d["status"] for d in documents}
+
+
+def test_two_builds_give_identical_bytes(snapshot, tmp_path):
+    a = run_build("--content", str(snapshot), "--output", str(tmp_path / "a"), "--jobs", "1")
+    b = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(snapshot), "--output",
+                        str(tmp_path / "b"), "--jobs", "2"], capture_output=True, text=True,
+                       env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "12345"})
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    files = sorted(p.name for p in (tmp_path / "a").glob("*.*") if p.suffix in (".pdf", ".docx"))
+    assert len(files) == 4
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_noop_rewrites_nothing_and_one_french_edit_rebuilds_only_french(snapshot, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(snapshot, content)
+    out = tmp_path / "out"
+    assert run_build("--content", str(content), "--output", str(out)).returncode == 0
+    before = mtimes(out)
+    noop = run_build("--content", str(content), "--output", str(out))
+    assert noop.returncode == 0 and "up to date: 4 document(s)" in noop.stdout
+    assert mtimes(out) == before
+    preface = content / "belgium" / "fr" / "preface.yaml"
+    text = preface.read_text(encoding="utf-8")
+    preface.write_text(text.replace("La ", "Désormais, la ", 1), encoding="utf-8")
+    edit = run_build("--content", str(content), "--output", str(out))
+    assert edit.returncode == 0, edit.stderr
+    after = mtimes(out)
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {"belgium.fr.pdf", "belgium.fr.docx"}
+    assert report_statuses(out) == {"belgium.en.pdf": "up to date", "belgium.en.docx": "up to date",
+                                    "belgium.fr.pdf": "rebuilt", "belgium.fr.docx": "rebuilt"}
+
+
+def test_noop_does_not_import_heavy_libraries(mini_output_copy):
+    out, content = mini_output_copy
+    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "build.py"), "--content", str(content),
+                             "--output", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0 and "up to date" in result.stdout
+    imported = result.stderr
+    for heavy in ("weasyprint", "matplotlib", "docx", "pydantic"):
+        assert f" {heavy}\n" not in imported and f" {heavy}." not in imported, heavy
+
+
+@pytest.fixture
+def mini_output_copy(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    out = tmp_path / "out"
+    assert run_build("--content", str(content), "--output", str(out)).returncode == 0
+    return out, content
+
+
+def test_failed_build_keeps_previous_files_and_manifest(mini_output_copy, monkeypatch, capsys):
+    out, content = mini_output_copy
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    from reportgen import cli
+    from reportgen.writers import pdf
+
+    def broken(report, path, images=None, provenance=None):
+        path.write_bytes(b"%PDF-1.7 half a file")
+        raise RuntimeError("template error injected by the test")
+
+    monkeypatch.setattr(pdf, "write", broken)
+    code = cli.main(["--content", str(content), "--output", str(out), "--force", "--jobs", "1", "--format", "pdf"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "mini.en.pdf" in err and "template error injected" in err and "previous file" in err
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    for name in ("mini.en.pdf", "mini.fr.pdf", ".manifest.json"):
+        assert after[name] == before[name], name
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+
+
+def test_second_build_at_once_is_refused(mini_output_copy):
+    out, content = mini_output_copy
+    with open(out / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write("4242")
+        handle.flush()
+        result = run_build("--content", str(content), "--output", str(out), "--force")
+    assert result.returncode == 1
+    assert "another build (pid 4242)" in result.stderr
+
+
+def test_shards_cover_every_job_exactly_once(tmp_path):
+    content = tmp_path / "content"
+    for name in ("one", "two", "three"):
+        shutil.copytree(FIXTURES / "valid" / "mini", content / name)
+    def jobs(*extra):
+        result = run_build("--content", str(content), "--output", str(tmp_path / "out"), "--list-jobs",
+                           "--format", "pdf,docx,html", *extra)
+        assert result.returncode == 0, result.stderr
+        return [(j["report"], j["lang"], j["format"]) for j in json.loads(result.stdout)]
+    everything = jobs()
+    assert len(everything) == 3 * 2 * 3
+    for n in (1, 2, 4, 7):
+        shards = [jobs("--shard", f"{k}/{n}") for k in range(1, n + 1)]
+        flat = [job for shard in shards for job in shard]
+        assert sorted(flat) == sorted(everything) and len(flat) == len(set(flat))
+
+
+def test_provenance_in_pdf_and_docx(mini_output_copy):
+    out, _ = mini_output_copy
+    documents = json.loads((out / "build-report.json").read_text())["documents"]
+    for document in documents:
+        path = Path(document["path"])
+        if path.suffix == ".pdf":
+            xmp = PdfReader(path).trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+            assert document["fingerprint"] in xmp and "weasyprint 70" in xmp.lower()
+        else:
+            custom = zipfile.ZipFile(path).read("docProps/custom.xml").decode()
+            assert document["fingerprint"] in custom and "python-docx" in custom
+
+
+def test_docx_zip_entries_have_fixed_timestamps(mini_output_copy):
+    out, _ = mini_output_copy
+    stamps = {info.date_time for info in zipfile.ZipFile(out / "mini.en.docx").infolist()}
+    assert stamps == {(2026, 1, 15, 0, 0, 0)}
