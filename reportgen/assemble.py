@@ -75,7 +75,7 @@ def _number_targets(language: RawLanguage, ctx: _Context) -> None:
 def _origin(raw: RawReport, block_or_section) -> m.Origin:
     doc, path = block_or_section.doc, block_or_section.path
     file = doc.file.relative_to(raw.folder.parent).as_posix()
-    return m.Origin(file, doc.where(path)[0] or 1, key_path(path))
+    return m.Origin(file, doc.where(path)[0] or 1, key_path(path), tuple(path))
 
 
 def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.Section:

@@ -69,6 +69,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["review"]:
+        from .review import main as review
+        return review(argv[1:], ROOT / "content")
     args = parser().parse_args(argv)
     if args.check or args.mark_translated:
         return _check(args)

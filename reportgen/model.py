@@ -55,6 +55,7 @@ class Origin:
     file: str           # path relative to the content folder's parent, e.g. belgium/en/help-us.yaml
     line: int
     key: str            # key path inside the file, e.g. subsections[1].blocks[2]
+    path: tuple = field(default=(), compare=False)   # the same key path as a tuple
 
 
 @dataclass(frozen=True)

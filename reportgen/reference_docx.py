@@ -127,7 +127,18 @@ def build() -> Document:
         _font(toc, SANS, 10 if level == 1 else 9.5, bold=level == 1)
         toc.paragraph_format.left_indent = Mm(0 if level == 1 else 9)
         toc.paragraph_format.space_after = Pt(2 if level == 2 else 4)
+        toc.paragraph_format.tab_stops.add_tab_stop(Mm(9 if level == 1 else 20), WD_TAB_ALIGNMENT.LEFT)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(164), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+
+    footnote_text = styles.add_style("footnote text", WD_STYLE_TYPE.PARAGRAPH)
+    footnote_text.element.set(qn("w:styleId"), "FootnoteText")
+    footnote_text.base_style = normal
+    _font(footnote_text, SERIF, 8)
+    footnote_text.paragraph_format.space_after = Pt(1)
+    footnote_text.paragraph_format.line_spacing = 1.0
+    footnote_ref = styles.add_style("footnote reference", WD_STYLE_TYPE.CHARACTER)
+    footnote_ref.element.set(qn("w:styleId"), "FootnoteReference")
+    footnote_ref.font.superscript = True
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = ACCENT

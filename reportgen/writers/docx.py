@@ -25,7 +25,7 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "refer
 TABLE_STYLE = "Light List Accent 1"
 STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
           "Caption", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
-          "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE)
+          "Hyperlink", "Note Reference", "footnote text", "footnote reference", "Header", "Footer", TABLE_STYLE)
 
 
 def bookmark_name(anchor: str) -> str:
@@ -41,6 +41,8 @@ def source_bookmark(number: int) -> str:
 class DocxWriter:
     def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str]):
         self.report, self.images, self.provenance = report, images, provenance
+        self.sources = {source.number: source for source in report.sources}
+        self.footnotes: list[m.Source] = []   # one Word footnote per citation, in order
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
         self._bookmark_id = 0
@@ -57,6 +59,7 @@ class DocxWriter:
         for section in self.report.sections:
             self.section(section)
         self._sources()
+        self._footnotes_part()
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
@@ -122,11 +125,11 @@ class DocxWriter:
                 _field_begin(paragraph, 'TOC \\o "1-2" \\h \\z \\u')
                 first = False
             link = _hyperlink(paragraph, bookmark_name(section.id))
-            _run(link, f"{section.number}\t" if section.level == 1 else f"{section.number}  ", self.report.tag)
+            _run(link, f"{section.number}\t", self.report.tag)
             _run(link, section.title, self.report.tag)
-            _run(link, "\t", self.report.tag)
         end = self.document.add_paragraph(style="toc 1")
         _run(_hyperlink(end, source_bookmark(0)), f"\t{labels['sources']}", self.report.tag)
+        # Cached entries carry titles and links; Word fills in page numbers when it refreshes the field.
         _field_end(end)
         self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
@@ -249,11 +252,56 @@ class DocxWriter:
                 for run in link.findall(qn("w:r")):
                     _style_run(run, "Hyperlink")
             elif isinstance(span, m.NoteRef):
-                link = _hyperlink(parent, source_bookmark(span.number))
-                _style_run(_run(link, f"[{span.number}]", tag)._r, "NoteReference")
+                self._footnote_reference(parent, span.number)
             elif isinstance(span, m.CrossRef):
                 link = _hyperlink(parent, bookmark_name(span.target))
                 _style_run(_run(link, span.label, tag)._r, "Hyperlink")
+
+    def _footnote_reference(self, parent, source_number: int) -> None:
+        """A real Word footnote citing the source; the numbered source list closes the document as well."""
+        self.footnotes.append(self.sources[source_number])
+        element = parent._p if hasattr(parent, "_p") else parent
+        r = OxmlElement("w:r")
+        rpr = OxmlElement("w:rPr")
+        style = OxmlElement("w:rStyle")
+        style.set(qn("w:val"), "FootnoteReference")
+        rpr.append(style)
+        _set_lang(rpr, self.report.tag)
+        r.append(rpr)
+        reference = OxmlElement("w:footnoteReference")
+        reference.set(qn("w:id"), str(len(self.footnotes)))
+        r.append(reference)
+        element.append(r)
+
+    def _footnotes_part(self) -> None:
+        from xml.sax.saxutils import escape
+        from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+        from docx.opc.packuri import PackURI
+        from docx.opc.part import Part
+
+        lang = f'<w:lang w:val="{self.report.tag}"/>'
+        separators = ('<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+                      '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+                      '</w:r></w:p></w:footnote>')
+        notes = []
+        for number, source in enumerate(self.footnotes, start=1):
+            text = f" {source.publisher}, {source.title}, {source.year}." + (f" {source.url}" if source.url else "")
+            notes.append(
+                f'<w:footnote w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
+                f'<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/>{lang}</w:rPr><w:footnoteRef/></w:r>'
+                f'<w:r><w:rPr>{lang}</w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:footnote>')
+        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes xmlns:w="http://schemas.'
+               f'openxmlformats.org/wordprocessingml/2006/main">{separators}{"".join(notes)}</w:footnotes>')
+        part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml.encode("utf-8"),
+                    self.document.part.package)
+        self.document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+        settings = self.document.settings.element
+        footnote_pr = OxmlElement("w:footnotePr")
+        for note_id in ("-1", "0"):
+            ref = OxmlElement("w:footnote")
+            ref.set(qn("w:id"), note_id)
+            footnote_pr.append(ref)
+        settings.append(footnote_pr)
 
     def _caption(self, label: str, sequence: str, number: int, spans):
         paragraph = self.document.add_paragraph(style="Caption")

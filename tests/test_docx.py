@@ -1,0 +1,188 @@
+"""Issue 5: reviewer-ready Word files, and the review loop back to the content."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+
+from conftest import CONTENT, FIXTURES, run_build
+from readback import normalise_spaces
+from reportgen import model
+from reportgen.assemble import assemble
+from reportgen.model import walk
+from reportgen.validate import load_report
+from reportgen.writers import docx as docx_writer
+
+LANGS = ("en", "fr")
+REFERENCE = docx_writer.REFERENCE
+
+
+@pytest.fixture(scope="module")
+def reports():
+    raw = load_report(CONTENT / "belgium")
+    return {lang: assemble(raw, lang) for lang in LANGS}
+
+
+def open_docx(out: Path, lang: str):
+    return docx.Document(str(out / f"belgium.{lang}.docx"))
+
+
+def test_every_style_the_writer_names_exists_in_the_reference():
+    names = {style.name for style in docx.Document(str(REFERENCE)).styles}
+    assert set(docx_writer.STYLES) <= names
+
+
+def test_every_block_kind_has_an_html_macro_and_a_docx_method():
+    template = (REFERENCE.parent / "html" / "blocks.html.j2").read_text(encoding="utf-8")
+    for kind in (model.Paragraph, model.BulletList, model.NumberedList, model.Table, model.Figure,
+                 model.KeyFigures, model.Callout):
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
+        assert f"macro {snake}(" in template, kind
+        assert hasattr(docx_writer.DocxWriter, snake), kind
+
+
+def test_lists_use_real_numbering_and_each_numbered_list_restarts(real_output):
+    document = open_docx(real_output, "en")
+    numbering = document.part.numbering_part.element
+    for style in ("List Bullet", "List Number"):
+        num_id = document.styles[style].element.pPr.numPr.numId.val
+        assert numbering.num_having_numId(num_id) is not None
+    restarted = [num for num in numbering.findall(qn("w:num")) if num.find(f".//{qn('w:startOverride')}") is not None]
+    numbered_lists = sum(isinstance(b, model.NumberedList) for s in walk(assemble(
+        load_report(CONTENT / "belgium"), "en").sections) for b in s.blocks)
+    assert len(restarted) >= numbered_lists > 0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_toc_field_is_filled_and_refreshed_on_open(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    body = document.element.body
+    instructions = [t.text for t in body.iter(qn("w:instrText"))]
+    assert any(re.search(r'TOC \\o "1-2"', i) for i in instructions)
+    toc_text = [normalise_spaces(p.text) for p in document.paragraphs if p.style.name in ("toc 1", "toc 2")]
+    for section in walk(reports[lang].sections):
+        if section.level <= 2:
+            assert normalise_spaces(f"{section.number} {section.title}") in toc_text
+    update = document.settings.element.find(qn("w:updateFields"))
+    assert update is not None and update.get(qn("w:val")) == "true"
+
+
+@pytest.mark.parametrize("lang, word", [("en", "of"), ("fr", "sur")])
+def test_footer_has_page_x_of_y_fields_and_cover_has_no_header(real_output, lang, word):
+    document = open_docx(real_output, lang)
+    body_section = document.sections[1]
+    footer = body_section.footer._element
+    fields = " ".join(t.text for t in footer.iter(qn("w:instrText")))
+    assert "PAGE" in fields and "NUMPAGES" in fields
+    assert f" {word} " in "".join(t.text or "" for t in footer.iter(qn("w:t")))
+    assert "".join(t.text or "" for t in document.sections[0].header._element.iter(qn("w:t"))) == ""
+    assert len(document.sections) == 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_core_properties(real_output, reports, lang):
+    props = open_docx(real_output, lang).core_properties
+    report = reports[lang]
+    assert props.title == report.title and props.subject == report.subject
+    assert props.author == ", ".join(report.authors) and props.language == report.tag
+    assert props.keywords and props.created.date() == report.date == props.modified.date()
+    assert props.revision >= 1 and props.identifier == f"belgium.{lang}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_picture_has_alt_text_and_every_table_repeats_its_header(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    figures = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Figure)]
+    doc_prs = list(document.element.body.iter(qn("wp:docPr")))
+    assert len(doc_prs) == len(figures) >= 3
+    assert [p.get("descr") for p in doc_prs] == [f.alt for f in figures]
+    for table in document.tables:
+        header = table.rows[0]._tr.trPr
+        assert header is not None and header.find(qn("w:tblHeader")) is not None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bookmarks_for_every_section_and_footnotes_that_resolve(real_output, reports, lang):
+    path = real_output / f"belgium.{lang}.docx"
+    document = docx.Document(str(path))
+    marks = {b.get(qn("w:name")) for b in document.element.body.iter(qn("w:bookmarkStart"))}
+    for section in walk(reports[lang].sections):
+        assert docx_writer.bookmark_name(section.id) in marks
+    references = {r.get(qn("w:id")) for r in document.element.body.iter(qn("w:footnoteReference"))}
+    notes = zipfile.ZipFile(path).read("word/footnotes.xml").decode()
+    defined = set(re.findall(r'<w:footnote w:id="(\d+)"', notes))
+    assert references and references <= defined
+
+
+@pytest.fixture(scope="module")
+def libreoffice_pdfs(real_output, tmp_path_factory):
+    if not shutil.which("soffice"):
+        pytest.fail("LibreOffice (soffice) is not installed: run `make test`, which installs it")
+    out = tmp_path_factory.mktemp("lo")
+    for lang in LANGS:
+        result = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{out}/profile",
+                                 "--convert-to", "pdf", "--outdir", str(out), str(real_output / f"belgium.{lang}.docx")],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_libreoffice_opens_the_docx_with_headings_and_a_similar_page_count(libreoffice_pdfs, real_output, reports,
+                                                                           lang):
+    converted = libreoffice_pdfs / f"belgium.{lang}.pdf"
+    reader = PdfReader(converted)
+    text = normalise_spaces(" ".join(page.extract_text() for page in reader.pages))
+    for section in reports[lang].sections:
+        assert normalise_spaces(section.title) in text
+    weasy = len(PdfReader(real_output / f"belgium.{lang}.pdf").pages)
+    assert 0.7 * weasy <= len(reader.pages) <= 1.4 * weasy
+
+
+def add_review_marks(source: Path, target: Path) -> None:
+    """Comments (through python-docx, as Word stores them) and a tracked insertion, at known places."""
+    from docx.oxml import OxmlElement
+    document = docx.Document(str(source))
+    paragraphs = document.paragraphs
+    bullet = next(p for p in paragraphs if p.style.name == "List Bullet")
+    numbered = [p for p in paragraphs if p.style.name == "List Number"][1]
+    document.add_comment(bullet.runs, text="Is this still true?", author="Jane Reviewer", initials="JR")
+    document.add_comment(numbered.runs, text="Reword", author="Jo Reader", initials="JO")
+    body = next(p for p in paragraphs if p.style.name == "Body Text" and p.text)
+    insertion = OxmlElement("w:ins")
+    for key, value in (("w:id", "901"), ("w:author", "Jane Reviewer"), ("w:date", "2026-11-20T10:00:00Z")):
+        insertion.set(qn(key), value)
+    run, text = OxmlElement("w:r"), OxmlElement("w:t")
+    text.text = " (added)"
+    run.append(text)
+    insertion.append(run)
+    body._p.append(insertion)
+    document.save(str(target))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_review_maps_comments_back_to_content_keys(mini_output, tmp_path, lang):
+    reviewed = tmp_path / f"reviewed.{lang}.docx"
+    add_review_marks(mini_output / f"mini.{lang}.docx", reviewed)
+    result = run_build("review", str(reviewed), "--content", str(FIXTURES / "valid"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    remarks = json.loads(result.stdout)
+    found = {(r["kind"], r["author"], r["file"], r["key"]) for r in remarks}
+    assert found == {
+        ("insertion", "Jane Reviewer", f"valid/mini/{lang}/first.yaml", "blocks[0]"),
+        ("comment", "Jane Reviewer", f"valid/mini/{lang}/first.yaml", "blocks[1].bullets[0]"),
+        ("comment", "Jo Reader", f"valid/mini/{lang}/first.yaml", "subsections[0].blocks[0].numbered[1]"),
+    }
+    lines = {r["key"]: r["line"] for r in remarks}
+    source = (FIXTURES / "valid" / "mini" / lang / "first.yaml").read_text(encoding="utf-8").splitlines()
+    assert "**" in source[lines["blocks[1].bullets[0]"] - 1]      # the bullet's own line
+    text = run_build("review", str(reviewed), "--content", str(FIXTURES / "valid"))
+    assert f"valid/mini/{lang}/first.yaml:" in text.stdout and "Is this still true?" in text.stdout
