@@ -86,10 +86,13 @@ class Locale:
     def typography(self, text: str) -> str:
         """Apply the language's typographic conventions to a piece of running text."""
         text = _APOSTROPHE.sub("\u2019", text)
+        quotes = self.labels.get("quotes", "\u201c\u201d")
+        text = _STRAIGHT_QUOTES.sub(lambda m: quotes[0] + m.group(1) + quotes[1], text)
         return french_spacing(text) if self.lang == "fr" else text
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_STRAIGHT_QUOTES = re.compile(r'"([^"\n]+)"')   # a pair of typed quotes within one run of text
 _SPACE_BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$|[»)\]])")
 # A colon takes a no-break space: replace a typed space, or add one after a word (not in 12:30 or http://).
 _SPACE_BEFORE_COLON = re.compile(r"(?:[ \u00a0\u202f]+|(?<=[\w»)\]%])):(?=\s|$)")

@@ -47,3 +47,8 @@ def test_french_spacing(text, expected):
 def test_typography_curls_apostrophes_and_leaves_english_spacing():
     assert FR.typography("l'OTAN") == "l’OTAN"
     assert EN.typography("Belgium's view: yes") == "Belgium’s view: yes"
+
+
+def test_typed_quotes_become_the_language_quotes():
+    assert EN.typography('an "open strategic autonomy" too') == "an “open strategic autonomy” too"
+    assert FR.typography('une "autonomie" ici') == f"une «{NBSP}autonomie{NBSP}» ici"
