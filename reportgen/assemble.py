@@ -7,7 +7,7 @@ from . import model as m
 from .inline import RawSpan, parse_inline
 from .load import key_path
 from .locale import Locale
-from .validate import RawBlock, RawLanguage, RawReport, RawSection, walk_blocks, walk_sections
+from .validate import RawBlock, RawLanguage, RawReport, RawSection, image_path, walk_blocks, walk_sections
 
 
 @dataclass
@@ -36,7 +36,7 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
     sections = tuple(_section(section, str(i), 1, ctx) for i, section in enumerate(language.sections, 1))
     sources = tuple(_source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
     charts = tuple(block.chart for section in m.walk(sections) for block in section.blocks
-                   if isinstance(block, m.Figure))
+                   if isinstance(block, m.Figure) and block.chart)
     meta = language.meta
     return m.Report(
         id=raw.meta.id, lang=lang, tag=language.tag, title=locale.typography(meta.title),
@@ -66,7 +66,8 @@ def _number_targets(language: RawLanguage, ctx: _Context) -> None:
                 elif block.kind == "figure":
                     figures += 1
                     ctx.block_numbers[(block.doc.file, block.path)] = figures
-                    ctx.targets[block.payload.chart] = f"{labels['figure']} {figures}"
+                    if block.payload.target:
+                        ctx.targets[block.payload.target] = f"{labels['figure']} {figures}"
             number_sections(section.subsections, number + ".")
 
     number_sections(language.sections, "")
@@ -92,8 +93,8 @@ def _block(block: RawBlock, anchor: str, ctx: _Context):
     p = block.payload
     if block.kind == "table" and p.id:
         anchor = p.id
-    elif block.kind == "figure":
-        anchor = p.chart
+    elif block.kind == "figure" and p.target:
+        anchor = p.target
     ctx.anchor = anchor
     origin = _origin(ctx.raw, block)
     spans = lambda text: _spans(text, ctx)  # noqa: E731 - a short alias keeps the cases readable
@@ -109,7 +110,9 @@ def _block(block: RawBlock, anchor: str, ctx: _Context):
                        tuple(tuple(spans(cell) for cell in row) for row in p.rows))
     if block.kind == "figure":
         number = ctx.block_numbers[(block.doc.file, block.path)]
-        return m.Figure(anchor, origin, number, _chart(p, ctx), spans(p.caption), _plain(spans(p.alt)))
+        chart = _chart(p, ctx) if p.chart else None
+        image = str(image_path(ctx.raw.folder, p.image)) if p.image else None
+        return m.Figure(anchor, origin, number, chart, spans(p.caption), _plain(spans(p.alt)), image)
     if block.kind == "keyfigures":
         items = tuple(_key_figure(item.label, item.value, ctx) for item in p.items)
         return m.KeyFigures(anchor, origin, ctx.locale.typography(p.title), items)

@@ -69,6 +69,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    """Run the command; an unexpected failure is one line (the traceback only with -v), exit code 1."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("build.py: interrupted; finished documents are in place, unfinished ones untouched", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the user gets a sentence, not a traceback
+        if "-v" in argv or "--verbose" in argv:
+            raise
+        print(f"build.py: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["review"]:
         from .review import main as review
         return review(argv[1:], ROOT / "content")

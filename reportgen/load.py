@@ -57,7 +57,12 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError as exc:   # e.g. a date that does not exist: 2026-02-30
+            self.problems.append(self.doc.problem(path, f"invalid value '{node.value}': {exc}",
+                                                  "write dates as YYYY-MM-DD, or quote the value to keep it text"))
+            return node.value
 
     def _mapping(self, node, path: Path_) -> dict:
         result: dict = {}
@@ -100,8 +105,17 @@ def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
         return None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:   # a character YAML refuses, before any parsing
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        problems.append(Problem(file, line, column, "", f"contains the control character U+{exc.character:04X}, "
+                                "which YAML and DOCX files cannot hold", "delete it (it often comes from text "
+                                "pasted from e-mail or a web page)"))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark   # an unclosed quote or bracket: point where it was opened
         message = " ".join(filter(None, [exc.context, exc.problem]))
         problems.append(Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
                                 f"YAML syntax: {message}", _yaml_hint(text, mark)))

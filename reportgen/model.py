@@ -111,9 +111,10 @@ class Figure:
     anchor: str
     origin: Origin
     number: int
-    chart: Chart
+    chart: Chart | None          # a chart drawn from the figures, or
     caption: Spans
     alt: str
+    image: str | None = None     # an image file inside the report folder (absolute path, checked)
 
 
 @dataclass(frozen=True)

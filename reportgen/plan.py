@@ -54,7 +54,7 @@ def declared_languages(folder: Path) -> list[str]:
     try:
         data = yaml.load((folder / "report.yaml").read_text(encoding="utf-8"), Loader=_loader())
         return [str(lang) for lang in (data.get("languages") or {})]
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
+    except Exception:  # any unreadable report.yaml: planning skips it, validation will say why
         return []
 
 
@@ -78,10 +78,17 @@ def shard(jobs: list[Job], spec: str) -> list[Job]:
     return [job for index, job in enumerate(ordered) if index % n == k - 1]
 
 
+NOT_INPUTS = ("translations.yaml", "spelling.")   # report files that do not change any document
+
+
 def input_files(job: Job) -> list[Path]:
+    """Every file a document depends on: its report folder (minus other languages), templates, fonts, code."""
     folder = job.folder
-    files = [folder / "report.yaml", *sorted((folder / "data").glob("*.yaml")),
-             *sorted((folder / job.lang).glob("*.yaml")), TEMPLATES / "strings" / f"{job.lang}.yaml"]
+    other_languages = {p for p in folder.iterdir() if p.is_dir() and p.name not in (job.lang, "data")
+                       and (p / "meta.yaml").exists()}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(NOT_INPUTS)
+                   and not any(p.is_relative_to(d) for d in other_languages))
+    files.append(TEMPLATES / "strings" / f"{job.lang}.yaml")
     for pattern in FORMAT_TEMPLATES[job.fmt]:
         files.extend(sorted(TEMPLATES.glob(pattern)))
     files.extend(sorted(CODE.rglob("*.py")))

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -87,10 +87,24 @@ class TableBlock(Strict):
 
 
 class FigureBlock(Strict):
-    chart: Id
+    """A chart drawn from the figures (`chart:`), or an image file of the report's folder (`image:`)."""
+    chart: Id | None = None
+    image: Text | None = None
+    id: Id | None = None
     caption: Text
     alt: Text
     labels: list[Text] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.chart is None) == (self.image is None):
+            raise ValueError("a figure needs exactly one of 'chart' (an id from data/) or 'image' (a file path)")
+        return self
+
+    @property
+    def target(self) -> str | None:
+        """The id {ref:} uses for this figure."""
+        return self.id or self.chart
 
 
 class KeyFigure(Strict):

@@ -14,7 +14,8 @@ def block_texts(block) -> list[str]:
         return [plain(block.caption), *(plain(c) for c in block.header),
                 *(plain(c) for row in block.rows for c in row)]
     if isinstance(block, m.Figure):
-        return [plain(block.caption), block.alt, *(p.label for p in block.chart.points)]
+        return [plain(block.caption), block.alt, *(p.label for p in block.chart.points)] if block.chart else \
+            [plain(block.caption), block.alt]
     if isinstance(block, m.KeyFigures):
         return [block.title, *(f"{i.label} {i.value}" for i in block.items)]
     return [block.title, *(t for child in block.blocks for t in block_texts(child))]

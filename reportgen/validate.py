@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from . import schema
 from .errors import ContentError, Problem
+from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references
 from .load import YamlDoc, read_yaml
 
@@ -46,7 +49,7 @@ class RawBlock:
         refs = {ref for text in self.texts() for ref in references(parse_inline(text))}
         p = self.payload
         if self.kind == "figure":
-            refs.add(("chart", p.chart))
+            refs.add(("chart", p.chart) if p.chart else ("image", p.image))
         if self.kind == "keyfigures":
             refs.update(("value", item.value) for item in p.items)
         return refs
@@ -168,7 +171,7 @@ def load_report(folder: Path) -> RawReport:
         if language:
             languages[code] = language
     for extra in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in meta.languages
-                        and p.name != "data" and not p.name.startswith(".")):
+                        and p.name != "data" and any(p.glob("*.yaml"))):   # a folder of texts, not of images
         problems.append(report_doc.problem(("languages",), f"folder '{extra.name}/' is not a declared language",
                                            f"add '{extra.name}: <tag>' under languages, or remove the folder"))
     # Cross-checks run on whatever loaded, so one run reports everything it can.
@@ -342,8 +345,8 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
             for block in walk_blocks(section.blocks):
                 if block.kind == "table" and block.payload.id:
                     define(block.payload.id, block.doc, block.path + ("table", "id"))
-                if block.kind == "figure":
-                    define(block.payload.chart, block.doc, block.path + ("figure", "chart"))
+                if block.kind == "figure" and block.payload.target:
+                    define(block.payload.target, block.doc, block.path + ("figure", "id" if block.payload.id else "chart"))
         known = {"value": figures, "year": figures, "cite": sources, "ref": targets, "chart": charts}
         what = {"value": "figure", "year": "figure", "cite": "source", "ref": "section, table or figure"}
         where_defined = {"value": "define it under figures: in data/*.yaml",
@@ -351,15 +354,21 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                          "cite": "define it under sources: in data/*.yaml",
                          "ref": "give a section, table (id:) or figure (chart:) this id"}
         for section in walk_sections(language.sections):
+            _check_printable(section.doc, section.path + ("title",), section.title, problems)
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
+                    _check_printable(block.doc, path, text, problems)
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind]:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
                             problems.append(block.doc.problem(
                                 path, f"unknown {what[kind]} '{key}' in {{{kind}:{key}}}",
                                 f"did you mean '{close[0]}'?" if close else where_defined[kind]))
-                if block.kind == "figure" and block.payload.chart not in charts:
+                if block.kind == "figure" and block.payload.image:
+                    problem = image_problem(block.doc.file.parent.parent, block.payload.image)
+                    if problem:
+                        problems.append(block.doc.problem(block.path + ("figure", "image"), *problem))
+                if block.kind == "figure" and block.payload.chart and block.payload.chart not in charts:
                     problems.append(block.doc.problem(block.path + ("figure", "chart"),
                                                       f"unknown chart '{block.payload.chart}'",
                                                       _suggest(block.payload.chart, charts)))
@@ -376,6 +385,48 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                         problems.append(block.doc.problem(block.path + ("figure", "labels"),
                                                           f"{len(labels)} labels for {len(chart.points)} points",
                                                           "give one label per point of the chart"))
+
+
+def _check_printable(doc: YamlDoc, path: tuple, text: str, problems: list[Problem]) -> None:
+    missing = unprintable(text)
+    if missing:
+        shown = ", ".join(f"{c} (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in missing[:5])
+        problems.append(doc.problem(path, f"cannot be printed with the report's fonts: {shown}",
+                                    "remove or replace the character (emoji and rare scripts are not covered), "
+                                    "or add a font that has it to templates/fonts/"))
+
+
+IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff"}
+MAX_IMAGE_BYTES = 5_000_000
+
+
+def image_path(folder: Path, value: str) -> Path:
+    return (folder / value).resolve()
+
+
+def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
+    """Why an image reference is refused, or None: only files inside the report folder, never a URL."""
+    hint = "put the image in the report's folder (e.g. images/map.png) and give its relative path"
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value):
+        return f"image '{value}' is a URL; images are never fetched", hint
+    if value.startswith(("/", "\\")) or Path(value).is_absolute():
+        return f"image '{value}' is an absolute path", hint
+    if ".." in Path(value).parts:
+        return f"image '{value}' points outside the report folder", hint
+    target = image_path(folder, value)
+    if not target.is_relative_to(folder.resolve()):
+        return f"image '{value}' leads outside the report folder (through a symbolic link)", hint
+    if not target.is_file():
+        return f"image '{value}' not found", hint
+    magic = IMAGE_TYPES.get(target.suffix.lower())
+    if magic is None:
+        return f"image '{value}' is not PNG or JPEG", "convert it to PNG"
+    if target.stat().st_size > MAX_IMAGE_BYTES:
+        return f"image '{value}' is over {MAX_IMAGE_BYTES // 1_000_000} MB", "reduce its resolution"
+    with open(target, "rb") as stream:
+        if not stream.read(len(magic)) == magic:
+            return f"image '{value}' is not a valid {target.suffix[1:].upper()} file", "export it again"
+    return None
 
 
 def _check_parity(languages: list[RawLanguage], problems: list[Problem]) -> None:

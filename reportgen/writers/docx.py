@@ -192,8 +192,11 @@ class DocxWriter:
         paragraph = self.document.add_paragraph(style="Body Text")
         paragraph.paragraph_format.keep_with_next = True
         run = paragraph.add_run()
-        run.add_picture(io.BytesIO(self.images[block.chart.id]), width=Mm(WIDTH_IN * 25.4),
-                        height=Mm(HEIGHT_IN * 25.4))
+        if block.chart is not None:
+            run.add_picture(io.BytesIO(self.images[block.chart.id]), width=Mm(WIDTH_IN * 25.4),
+                            height=Mm(HEIGHT_IN * 25.4))
+        else:
+            run.add_picture(block.image, width=Mm(WIDTH_IN * 25.4))
         doc_pr = run._r.find(".//" + qn("wp:docPr"))
         doc_pr.set("descr", block.alt)
         doc_pr.set("title", plain_caption(block))

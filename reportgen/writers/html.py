@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import charts
-from ..model import Chart, Report
+from ..model import Figure, Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"
@@ -41,14 +41,18 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
     """HTML for WeasyPrint (stylesheet linked) or, with stylesheet_href=None, for a browser (inlined)."""
     images = images if images is not None else render_charts(report, "svg")
 
-    def chart_uri(chart: Chart) -> str:
-        return "data:image/svg+xml;base64," + base64.b64encode(images[chart.id]).decode("ascii")
+    def figure_uri(figure: Figure) -> str:
+        """Charts and images travel inside the HTML as data: URIs; nothing is fetched when rendering."""
+        if figure.chart is not None:
+            return "data:image/svg+xml;base64," + base64.b64encode(images[figure.chart.id]).decode("ascii")
+        mime = "image/png" if figure.image.lower().endswith(".png") else "image/jpeg"
+        return f"data:{mime};base64," + base64.b64encode(Path(figure.image).read_bytes()).decode("ascii")
 
     inline_css = page_css(report)
     if stylesheet_href is None:
         inline_css = _self_contained_css() + "\n" + inline_css
     template = _environment().get_template("report.html.j2")
-    return template.render(report=report, labels=report.labels, chart_uri=chart_uri,
+    return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
                            stylesheets=[stylesheet_href] if stylesheet_href else [],
                            inline_css=Markup(inline_css))
 

@@ -1,0 +1,144 @@
+"""Issue 7: bad and hostile input gets a precise error, exit code 2, and never touches output/."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, run_build
+
+CASES = yaml.safe_load((FIXTURES / "invalid.yaml").read_text(encoding="utf-8"))
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def previous_output(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("previous") / "out"
+    assert run_build("--content", str(FIXTURES / "valid"), "--output", str(out)).returncode == 0
+    return out
+
+
+def break_report(content: Path, case: dict) -> None:
+    file = content / "mini" / case["file"]
+    if "replace" in case:
+        old, new = case["replace"]
+        text = file.read_text(encoding="utf-8")
+        assert old in text, f"{case['name']}: {old!r} not in {file}"
+        file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    elif "write" in case:
+        file.write_text(case["write"], encoding="utf-8")
+    elif "bytes" in case:
+        file.write_bytes(case["bytes"])
+    else:
+        file.write_text("title: " + "x" * case["write_size"] + "\nsubtitle: s\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_bad_input_is_reported_precisely_and_output_is_untouched(case, tmp_path, previous_output):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    out = tmp_path / "out"
+    shutil.copytree(previous_output, out)
+    before = snapshot(out)
+    break_report(content, case)
+    started = time.perf_counter()
+    result = run_build("--content", str(content), "--output", str(out))
+    assert time.perf_counter() - started < 60          # fails fast, never hangs
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    where = f"mini/{case['file']}" + (f":{case['line']}:" if case["line"] else ":")
+    assert where in result.stderr, result.stderr
+    assert case["message"] in result.stderr, result.stderr
+    assert snapshot(out) == before
+    check = run_build("--content", str(content), "--check")
+    assert check.returncode == 2 and where in check.stderr and ": error: " in check.stderr
+
+
+def test_symlink_out_of_the_report_is_refused(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    image = content / "mini" / "images" / "emblem.png"
+    image.unlink()
+    image.symlink_to("/etc/passwd")
+    result = run_build("--content", str(content), "--check")
+    assert result.returncode == 2 and "through a symbolic link" in result.stderr
+
+
+def test_the_pdf_fetcher_refuses_the_network_and_files_outside_templates():
+    from reportgen.writers.pdf import _local_fetcher
+    fetcher = _local_fetcher()
+    for url in ("https://example.org/logo.png", "http://169.254.169.254/", "file:///etc/passwd",
+                "ftp://example.org/x"):
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    from reportgen.writers.pdf import TEMPLATES
+    assert fetcher.fetch((TEMPLATES / "print.css").as_uri()) is not None
+
+
+# ---- fuzzing the whole path with random Unicode -----------------------------------------------------------
+
+# Any character but surrogates, plus hand-picked hard cases: combining marks, right-to-left text, emoji,
+# very long words, empty strings, zero-width characters, markup look-alikes.
+# Half of the examples stay within the scripts the shipped fonts cover, so most reach both writers.
+PRINTABLE = st.one_of(*(st.characters(min_codepoint=lo, max_codepoint=hi, exclude_categories=("Cs", "Cn"))
+                        for lo, hi in [(0x20, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF),
+                                       (0x5D0, 0x5EA), (0x621, 0x64A), (0x2000, 0x206F), (0x20A0, 0x20BF)]))
+TEXT = st.text(PRINTABLE, max_size=80) | st.text(st.characters(exclude_categories=("Cs",)), max_size=60) | st.sampled_from(
+    ["", "a" * 300, "e\u0301\u0302\u0303 o\u0308", "שלום עולם", "مرحبا بالعالم", "👩‍👩‍👧 🇧🇪", "x\u200bx",
+     "<script>alert(1)</script> {{ 7*7 }} {% raw %}", "Ünïcödé «ça» — ‘quotes’ “here”"])
+ACCEPTED_REFUSALS = ("cannot be printed", "control character", "at least 1 character", "YAML")
+
+
+def write_text_into_report(folder: Path, text: str) -> None:
+    for lang in ("en", "fr"):
+        section = {"title": "Fuzz", "blocks": [{"p": text}]}
+        (folder / lang / "second.yaml").write_text(yaml.safe_dump(section, allow_unicode=True), encoding="utf-8")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=TEXT)
+def test_random_unicode_is_refused_precisely_or_comes_out_of_both_writers(tmp_path_factory, text):
+    import docx
+    from pypdf import PdfReader
+    from reportgen.assemble import assemble, plain
+    from reportgen.errors import ContentError
+    from reportgen.validate import load_report
+    from reportgen.writers import docx as docx_writer, pdf as pdf_writer
+
+    work = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(FIXTURES / "valid" / "mini", work / "mini")
+    write_text_into_report(work / "mini", text)
+    try:
+        raw = load_report(work / "mini")
+    except ContentError as exc:
+        event("refused by validation")
+        for problem in exc.problems:
+            assert problem.line and any(reason in problem.message for reason in ACCEPTED_REFUSALS), str(problem)
+        return
+    event("written by both writers")
+    report = assemble(raw, "en")
+    expected = plain(report.sections[1].blocks[0].spans)
+    docx_writer.write(report, work / "f.docx")
+    texts = [p.text for p in docx.Document(str(work / "f.docx")).paragraphs]
+    assert expected in texts
+    pdf_writer.write(report, work / "f.pdf")
+    extracted = visible("".join(page.extract_text() for page in PdfReader(work / "f.pdf").pages))
+    # Every letter comes back; right-to-left runs may be extracted in visual order, so compare as multisets.
+    assert not Counter(visible(expected)) - Counter(extracted)
+
+
+def visible(text: str) -> str:
+    """What a reader can expect back from a PDF: letters and digits, normalised."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
