@@ -37,7 +37,7 @@ def _pyplot():
 def render(chart: Chart) -> dict[str, bytes]:
     """The chart drawn once and saved as SVG (for the PDF) and PNG (for Word): {'svg': ..., 'png': ...}."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, chart_height(chart)))
     try:
         _draw(ax, chart)
         fig.tight_layout()
@@ -67,6 +67,11 @@ def cached_images(chart: Chart, cache: Path) -> dict[str, bytes]:
     return images
 
 
+def chart_height(chart: Chart) -> float:
+    """Horizontal bar charts grow with their bars; the others keep one height."""
+    return min(HEIGHT_IN, 0.6 * len(chart.points) + 0.7) if chart.type == "barh" else HEIGHT_IN
+
+
 def _draw(ax, chart: Chart) -> None:
     labels = [p.label for p in chart.points]
     values = [p.value for p in chart.points]
@@ -78,7 +83,7 @@ def _draw(ax, chart: Chart) -> None:
         ax.bar_label(bars, labels=[p.text for p in chart.points][::-1], padding=4)
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
-        ax.set_xlim(0, max(shown) * 1.35)
+        ax.set_xlim(0, max(shown) * 1.6)   # room for the value labels after the longest bar
     elif chart.type == "line":
         ax.plot(labels, shown, color=ACCENT, marker="o")
         for x, y, point in zip(labels, shown, chart.points):

@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from .. import model as m
-from ..charts import HEIGHT_IN, WIDTH_IN
+from ..charts import WIDTH_IN, chart_height
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "reference.docx"
 TABLE_STYLE = "Light List Accent 1"
@@ -194,7 +194,7 @@ class DocxWriter:
         run = paragraph.add_run()
         if block.chart is not None:
             run.add_picture(io.BytesIO(self.images[block.chart.id]), width=Mm(WIDTH_IN * 25.4),
-                            height=Mm(HEIGHT_IN * 25.4))
+                            height=Mm(chart_height(block.chart) * 25.4))
         else:
             run.add_picture(block.image, width=Mm(WIDTH_IN * 25.4))
         doc_pr = run._r.find(".//" + qn("wp:docPr"))
