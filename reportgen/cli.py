@@ -149,6 +149,9 @@ def build(args) -> int:
                           for job, fp in fingerprints.items()], indent=2))
         return 0
     work = [(job, fp) for job, fp in fingerprints.items() if args.force or not manifest.is_current(job, fp, output)]
+    if args.verbose:
+        print(f"planned {len(jobs)} document(s) in {time.perf_counter() - started:.2f} s; to build: "
+              f"{', '.join(job.filename for job, _ in work) or 'none'}")
     unplanned = _folders_without_jobs(args.content, jobs, args.lang, args.shard)
     if not work and not unplanned:
         if not jobs:
@@ -177,9 +180,14 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
     try:
         if not args.content.is_dir() or not folders:
             report_folders(args.content)
+        loading = time.perf_counter()
         reports, warnings = load_all(folders, args.lang)
     except ContentError as exc:
         return _report_problems(exc)
+    if args.verbose:
+        files = sum(len(raw.files) for raw in reports.values())
+        print(f"validated {len(reports)} report(s), {files} files, in {time.perf_counter() - loading:.2f} s; "
+              f"building with {min(max(1, args.jobs), len(work))} worker(s)")
     for warning in warnings:
         print(warning, file=sys.stderr)
     if args.strict and warnings:

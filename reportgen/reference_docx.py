@@ -63,6 +63,36 @@ def _doc_defaults(document) -> None:
         fonts.set(qn(attr), SERIF)
 
 
+FONT_FILES = {SERIF: ("CharisSIL-Regular.ttf", "roman"), SANS: ("NotoSans-Regular.ttf", "swiss")}
+
+
+def _font_table(document) -> None:
+    """Declare the two families with their PANOSE class, so Word substitutes a like font where they are absent."""
+    from fontTools.ttLib import TTFont
+    part = next(rel.target_part for rel in document.part.rels.values() if rel.reltype.endswith("/fontTable"))
+    from lxml import etree
+    root = etree.fromstring(part.blob)
+    for name, (file, family) in FONT_FILES.items():
+        panose = TTFont(str(OUTPUT.parent / "fonts" / file))["OS/2"].panose
+        digits = "".join(f"{getattr(panose, field):02X}" for field in (
+            "bFamilyType", "bSerifStyle", "bWeight", "bProportion", "bContrast", "bStrokeVariation",
+            "bArmStyle", "bLetterForm", "bMidline", "bXHeight"))
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        for tag, value in (("w:panose1", digits), ("w:charset", "00"), ("w:family", family),
+                           ("w:pitch", "variable")):
+            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _drop_thumbnail(document) -> None:
+    """python-docx's template carries a thumbnail of an empty page, which file browsers would show."""
+    package = document.part.package
+    for key, rel in list(package.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del package.rels[key]
+
+
 def build() -> Document:
     document = Document()
     _doc_defaults(document)
@@ -148,6 +178,8 @@ def build() -> Document:
     for name in ("Header", "Footer"):
         _font(styles[name], SANS, 8, color=MUTED)
 
+    _font_table(document)
+    _drop_thumbnail(document)
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.top_margin, section.bottom_margin = Mm(25), Mm(24)
