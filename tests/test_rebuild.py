@@ -150,3 +150,32 @@ def test_docx_zip_entries_have_fixed_timestamps(mini_output_copy):
     out, _ = mini_output_copy
     stamps = {info.date_time for info in zipfile.ZipFile(out / "mini.en.docx").infolist()}
     assert stamps == {(2026, 1, 15, 0, 0, 0)}
+
+
+def test_watch_rebuilds_what_an_edit_touches(mini_output_copy):
+    out, content = mini_output_copy
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(content), "--output",
+                                str(out), "--watch", "--jobs", "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    import threading
+    guard = threading.Timer(180, process.kill)   # a watcher that never answers fails the test, not the run
+    guard.start()
+    try:
+        def read_until(fragment: str) -> None:
+            for line in process.stdout:
+                lines.append(line)
+                if fragment in line:
+                    return
+            raise AssertionError("".join(lines))
+        read_until("up to date")
+        preface = content / "mini" / "fr" / "first.yaml"
+        preface.write_text(preface.read_text(encoding="utf-8").replace("Détail", "Détails"), encoding="utf-8")
+        read_until("document(s) written")
+    finally:
+        guard.cancel()
+        process.terminate()
+        process.wait(timeout=30)
+    output = "".join(lines)
+    assert "changed:" in output and "fr/first.yaml" in output
+    assert f"wrote {out / 'mini.fr.pdf'}" in output and "mini.en.pdf" not in output.split("changed:")[1]
