@@ -435,10 +435,15 @@ def _check_parity(languages: list[RawLanguage], problems: list[Problem]) -> None
         return
     reference = languages[0]
     for other in languages[1:]:
-        theirs = {section.id: section for section in other.sections}
-        for ref_section in reference.sections:
-            if ref_section.id in theirs:
-                _compare_sections(reference, ref_section, other, theirs[ref_section.id], problems)
+        _compare_matching(reference, reference.sections, other, other.sections, problems)
+
+
+def _compare_matching(ref_lang, ref_sections: list[RawSection], lang, sections: list[RawSection], problems) -> None:
+    """Compare the sections both languages have (by id); missing ones are reported by the caller."""
+    theirs = {section.id: section for section in sections}
+    for ref_section in ref_sections:
+        if ref_section.id in theirs:
+            _compare_sections(ref_lang, ref_section, lang, theirs[ref_section.id], problems)
 
 
 def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
@@ -457,10 +462,7 @@ def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems
         problems.append(sec.doc.problem(sec.path, f"subsections are not in the order of {ref_file}: "
                                         f"{', '.join(ref_ids)}", "reorder them"))
     _compare_blocks(ref_lang, ref, lang, sec, problems)
-    by_id = {s.id: s for s in sec.subsections}
-    for ref_sub in ref.subsections:
-        if ref_sub.id in by_id:
-            _compare_sections(ref_lang, ref_sub, lang, by_id[ref_sub.id], problems)
+    _compare_matching(ref_lang, ref.subsections, lang, sec.subsections, problems)
 
 
 def _compare_blocks(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
