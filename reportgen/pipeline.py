@@ -90,20 +90,29 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
     started = time.perf_counter()
     raw = _REPORTS[job.report]
     report = assemble(raw, job.lang)
-    os.environ["SOURCE_DATE_EPOCH"] = os.environ.get("REPORTGEN_EPOCH") or _epoch(report.date)
     images = {chart.id: cached_images(chart, output / ".cache" / "charts")[IMAGE_FORMAT[job.fmt]]
               for chart in report.charts}
     target = output / job.filename
-    info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
+    with source_date_epoch(report.date):
+        info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
     return {"path": str(target), "report": job.report, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
             "warnings": info.get("warnings", [])}
 
 
-def _epoch(date) -> str:
+@contextmanager
+def source_date_epoch(date):
+    """SOURCE_DATE_EPOCH for the libraries that stamp times (fontTools stamps each font subset it writes):
+    the caller's value if set, else the report's date; restored afterwards, so it never leaks into planning."""
     import calendar
-    return str(calendar.timegm(date.timetuple()))
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = previous or str(calendar.timegm(date.timetuple()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 def write_atomically(target: Path, write) -> dict:
@@ -158,8 +167,8 @@ def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path
 class Progress:
     """A live status line on a terminal; plain lines under cron and CI; nothing but errors when quiet."""
 
-    def __init__(self, total: int, quiet: bool, stream=sys.stdout):
-        self.total, self.quiet, self.stream, self.count = total, quiet, stream, 0
+    def __init__(self, total: int, quiet: bool, stream=None):
+        self.total, self.quiet, self.stream, self.count = total, quiet, stream or sys.stdout, 0
         self.live = stream.isatty() and not quiet
 
     def done(self, job: Job, summary: dict) -> None:

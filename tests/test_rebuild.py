@@ -179,3 +179,15 @@ def test_watch_rebuilds_what_an_edit_touches(mini_output_copy):
     output = "".join(lines)
     assert "changed:" in output and "fr/first.yaml" in output
     assert f"wrote {out / 'mini.fr.pdf'}" in output and "mini.en.pdf" not in output.split("changed:")[1]
+
+
+def test_a_build_in_process_does_not_change_the_next_plan(mini_output_copy):
+    from reportgen import cli
+    out, content = mini_output_copy
+    args = ["--content", str(content), "--output", str(out), "--jobs", "1", "--force", "--format", "docx"]
+    assert cli.main(args) == 0
+    import os
+    assert "SOURCE_DATE_EPOCH" not in os.environ
+    assert cli.main(args[:-3]) == 0      # no --force: everything is up to date
+    statuses = report_statuses(out)
+    assert set(statuses.values()) <= {"up to date", "rebuilt"}
