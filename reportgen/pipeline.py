@@ -169,7 +169,7 @@ class Progress:
 
     def __init__(self, total: int, quiet: bool, stream=None):
         self.total, self.quiet, self.stream, self.count = total, quiet, stream or sys.stdout, 0
-        self.live = stream.isatty() and not quiet
+        self.live = self.stream.isatty() and not quiet
 
     def done(self, job: Job, summary: dict) -> None:
         self.count += 1
