@@ -108,7 +108,10 @@ def build() -> Document:
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
     _font(styles["Title"], SANS, 28, bold=True, color=ACCENT)
+    styles["Title"].paragraph_format.space_before = Pt(150)   # Title is used on the cover only
+    styles["Title"].paragraph_format.space_after = Pt(12)
     _font(styles["Subtitle"], SANS, 14, color=MUTED)
+    styles["Subtitle"].paragraph_format.space_after = Pt(60)
     for level, size in ((1, 17), (2, 12.5), (3, 11)):
         heading = styles[f"Heading {level}"]
         _font(heading, SANS, size, bold=True, color=ACCENT)
