@@ -20,10 +20,10 @@ WIDTH_IN, HEIGHT_IN = 6.3, 2.9
 
 
 @lru_cache(maxsize=1)
-def _pyplot():
+def _matplotlib():
+    """Matplotlib's object API on the Agg canvas: pyplot (and its GUI machinery) is never imported."""
     import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import font_manager, pyplot
+    from matplotlib import font_manager
     for file in sorted(FONTS.glob("NotoSans-*.ttf")):
         font_manager.fontManager.addfont(str(file))
     matplotlib.rcParams.update({
@@ -31,24 +31,25 @@ def _pyplot():
         "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555",
         "axes.titlesize": 10, "figure.dpi": 100,
     })
-    return pyplot
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    return Figure, FigureCanvasAgg
 
 
 def render(chart: Chart) -> dict[str, bytes]:
     """The chart drawn once and saved as SVG (for the PDF) and PNG (for Word): {'svg': ..., 'png': ...}."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, chart_height(chart)))
-    try:
-        _draw(ax, chart)
-        fig.tight_layout()
-        images = {}
-        for fmt, metadata in (("svg", {"Date": None, "Creator": None}), ("png", {"Software": None})):
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=200, metadata=metadata)
-            images[fmt] = buffer.getvalue()
-        return images
-    finally:
-        plt.close(fig)
+    Figure, Canvas = _matplotlib()
+    fig = Figure(figsize=(WIDTH_IN, chart_height(chart)))
+    Canvas(fig)
+    ax = fig.add_subplot()
+    _draw(ax, chart)
+    fig.tight_layout()
+    images = {}
+    for fmt, metadata in (("svg", {"Date": None, "Creator": None}), ("png", {"Software": None})):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=200, metadata=metadata)
+        images[fmt] = buffer.getvalue()
+    return images
 
 
 def cached_images(chart: Chart, cache: Path) -> dict[str, bytes]:

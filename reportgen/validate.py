@@ -103,11 +103,22 @@ class RawReport:
 def check(doc: YamlDoc, path: tuple, kind, value, problems: list[Problem]):
     """Validate `value` against a schema type; turn pydantic's errors into located problems."""
     try:
-        return TypeAdapter(kind).validate_python(value)
+        return _adapter(kind).validate_python(value)
     except ValidationError as exc:
         for error in exc.errors():
             problems.append(_problem_from_pydantic(doc, path, kind, error))
         return None
+
+
+_ADAPTERS: dict = {}
+
+
+def _adapter(kind) -> TypeAdapter:
+    """Building a TypeAdapter compiles a validator: do it once per schema type, not once per value."""
+    key = repr(kind)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = TypeAdapter(kind)
+    return _ADAPTERS[key]
 
 
 def _problem_from_pydantic(doc: YamlDoc, path: tuple, kind, error: dict) -> Problem:

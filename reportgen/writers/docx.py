@@ -43,6 +43,7 @@ class DocxWriter:
         self.report, self.images, self.provenance = report, images, provenance
         self.sources = {source.number: source for source in report.sources}
         self.footnotes: list[m.Source] = []   # one Word footnote per citation, in order
+        self._style_ids: dict[str, str] = {}
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
         self._bookmark_id = 0
@@ -120,14 +121,14 @@ class DocxWriter:
         entries = [s for s in m.walk(self.report.sections) if s.level <= 2]
         first = True
         for section in entries:
-            paragraph = self.document.add_paragraph(style=f"toc {section.level}")
+            paragraph = self._add_paragraph(f"toc {section.level}")
             if first:
                 _field_begin(paragraph, 'TOC \\o "1-2" \\h \\z \\u')
                 first = False
             link = _hyperlink(paragraph, bookmark_name(section.id))
             _run(link, f"{section.number}\t", self.report.tag)
             _run(link, section.title, self.report.tag)
-        end = self.document.add_paragraph(style="toc 1")
+        end = self._add_paragraph("toc 1")
         _run(_hyperlink(end, source_bookmark(0)), f"\t{labels['sources']}", self.report.tag)
         # Cached entries carry titles and links; Word fills in page numbers when it refreshes the field.
         _field_end(end)
@@ -136,7 +137,7 @@ class DocxWriter:
     # ---- sections and blocks -------------------------------------------------------------------------
 
     def section(self, section: m.Section) -> None:
-        heading = self.document.add_paragraph(style=f"Heading {section.level}")
+        heading = self._add_paragraph(f"Heading {section.level}")
         if section.level == 1 and section is self.report.sections[0]:
             heading.paragraph_format.page_break_before = False   # already on a fresh page after the contents
         self._bookmark(heading, bookmark_name(section.id))
@@ -186,10 +187,10 @@ class DocxWriter:
         for row in table.rows:
             no_split = OxmlElement("w:cantSplit")
             row._tr.get_or_add_trPr().append(no_split)
-        self.document.add_paragraph(style="Body Text").paragraph_format.space_after = 0
+        self._add_paragraph("Body Text").paragraph_format.space_after = 0
 
     def figure(self, block: m.Figure, style: str) -> None:
-        paragraph = self.document.add_paragraph(style="Body Text")
+        paragraph = self._add_paragraph("Body Text")
         paragraph.paragraph_format.keep_with_next = True
         run = paragraph.add_run()
         if block.chart is not None:
@@ -219,7 +220,7 @@ class DocxWriter:
 
     def _sources(self) -> None:
         labels = self.report.labels
-        heading = self.document.add_paragraph(style="Heading 1")
+        heading = self._add_paragraph("Heading 1")
         self._bookmark(heading, source_bookmark(0))
         _run(heading, labels["sources"], self.report.tag)
         self._paragraph("Body Text", [m.Text(labels["notes_intro"])])
@@ -233,8 +234,18 @@ class DocxWriter:
 
     # ---- helpers -------------------------------------------------------------------------------------
 
+    def _add_paragraph(self, style: str):
+        """document.add_paragraph(style=...) with the style id looked up once per name, not per paragraph
+        (python-docx searches the whole styles part on every call)."""
+        style_id = self._style_ids.get(style)
+        if style_id is None:
+            style_id = self._style_ids[style] = self.document.styles[style].style_id
+        paragraph = self.document.add_paragraph()
+        paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
+        return paragraph
+
     def _paragraph(self, style: str, spans):
-        paragraph = self.document.add_paragraph(style=style)
+        paragraph = self._add_paragraph(style)
         self._runs(paragraph, spans)
         return paragraph
 
@@ -307,7 +318,7 @@ class DocxWriter:
         settings.append(footnote_pr)
 
     def _caption(self, label: str, sequence: str, number: int, spans):
-        paragraph = self.document.add_paragraph(style="Caption")
+        paragraph = self._add_paragraph("Caption")
         _run(paragraph, f"{label} ", self.report.tag).bold = True
         _field(paragraph, f"SEQ {sequence} \\* ARABIC", str(number), self.report.tag).bold = True
         _run(paragraph, ". ", self.report.tag).bold = True
