@@ -274,24 +274,15 @@ class DocxWriter:
     def _footnote_reference(self, parent, source_number: int) -> None:
         """A real Word footnote citing the source; the numbered source list closes the document as well."""
         self.footnotes.append(self.sources[source_number])
-        element = parent._p if hasattr(parent, "_p") else parent
-        r = OxmlElement("w:r")
-        rpr = OxmlElement("w:rPr")
-        style = OxmlElement("w:rStyle")
-        style.set(qn("w:val"), "FootnoteReference")
-        rpr.append(style)
-        _set_lang(rpr, self.report.tag)
-        r.append(rpr)
+        r = _run(parent, "", self.report.tag)._r
+        _style_run(r, "FootnoteReference")
         reference = OxmlElement("w:footnoteReference")
         reference.set(qn("w:id"), str(len(self.footnotes)))
         r.append(reference)
-        element.append(r)
 
     def _footnotes_part(self) -> None:
         from xml.sax.saxutils import escape
         from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
-        from docx.opc.packuri import PackURI
-        from docx.opc.part import Part
 
         lang = f'<w:lang w:val="{self.report.tag}"/>'
         separators = ('<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
@@ -304,11 +295,10 @@ class DocxWriter:
                 f'<w:footnote w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
                 f'<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/>{lang}</w:rPr><w:footnoteRef/></w:r>'
                 f'<w:r><w:rPr>{lang}</w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:footnote>')
-        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:footnotes xmlns:w="http://schemas.'
-               f'openxmlformats.org/wordprocessingml/2006/main">{separators}{"".join(notes)}</w:footnotes>')
-        part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml.encode("utf-8"),
-                    self.document.part.package)
-        self.document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+        xml = ('<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+               f'{separators}{"".join(notes)}</w:footnotes>')
+        self._add_part(self.document.part, "/word/footnotes.xml", CONTENT_TYPE.WML_FOOTNOTES, xml,
+                       RELATIONSHIP_TYPE.FOOTNOTES)
         settings = self.document.settings.element
         footnote_pr = OxmlElement("w:footnotePr")
         for note_id in ("-1", "0"):
@@ -370,20 +360,23 @@ class DocxWriter:
         if not self.provenance:
             return
         from docx.opc.constants import RELATIONSHIP_TYPE
-        from docx.opc.packuri import PackURI
-        from docx.opc.part import Part
         from xml.sax.saxutils import escape
         props = "".join(
             f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" name="reportgen-{key}">'
             f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
             for pid, (key, value) in enumerate(sorted(self.provenance.items()), start=2))
-        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns='
-               '"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt='
-               f'"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">{props}</Properties>')
-        part = Part(PackURI("/docProps/custom.xml"),
-                    "application/vnd.openxmlformats-officedocument.custom-properties+xml",
-                    xml.encode("utf-8"), self.document.part.package)
-        self.document.part.package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+        xml = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+               f'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">{props}</Properties>')
+        self._add_part(self.document.part.package, "/docProps/custom.xml",
+                       "application/vnd.openxmlformats-officedocument.custom-properties+xml", xml,
+                       RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
+    def _add_part(self, owner, partname: str, content_type: str, xml: str, reltype: str) -> None:
+        """A part python-docx has no API for (footnotes, custom properties), related from `owner`."""
+        from docx.opc.packuri import PackURI
+        from docx.opc.part import Part
+        blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml).encode("utf-8")
+        owner.relate_to(Part(PackURI(partname), content_type, blob, self.document.part.package), reltype)
 
     def _update_fields_on_open(self) -> None:
         settings = self.document.settings.element
