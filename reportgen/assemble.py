@@ -144,7 +144,8 @@ def _chart(block, ctx: _Context) -> m.Chart:
 def _source(source_id: str, number: int, ctx: _Context) -> m.Source:
     source = ctx.raw.sources[source_id]
     typo = ctx.locale.typography
-    return m.Source(number, source_id, typo(source.title), typo(source.publisher), str(source.year), source.url,
+    when = ctx.locale.date(source.date) if source.date else str(source.year)
+    return m.Source(number, source_id, typo(source.title), typo(source.publisher), when, source.url,
                     tuple(dict.fromkeys(ctx.citations.get(source_id, ()))))
 
 

@@ -160,7 +160,7 @@ class Source:
     id: str
     title: str
     publisher: str
-    year: str
+    year: str           # the publication year, or its full date in the language's format
     url: str | None
     cited_from: tuple   # anchors of the places citing it, for back-links
 

@@ -55,7 +55,14 @@ class SourceData(Strict):
     title: Text
     publisher: Text
     year: int | Text
+    date: dt.date | None = None     # the day it was published, printed in the language's format when given
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+    @model_validator(mode="after")
+    def _date_in_year(self):
+        if self.date and str(self.date.year) != str(self.year):
+            raise ValueError(f"date {self.date} is not in year {self.year}: make them agree")
+        return self
 
 
 class ChartData(Strict):
