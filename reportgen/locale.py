@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
 NBSP = "\u00a0"     # before « : » and inside guillemets
@@ -45,6 +45,13 @@ class Locale:
 
     def date(self, value: dt.date) -> str:
         return format_date(value, format="long", locale=self.babel)
+
+    def deadline(self, text: str) -> str:
+        """A YYYY-MM or YYYY-MM-DD deadline in words: 'December 2026', « décembre 2026 »."""
+        if len(text) > 7:
+            return self.date(dt.date.fromisoformat(text))
+        year, month = map(int, text.split("-"))
+        return format_skeleton("yMMMM", dt.date(year, month, 1), locale=self.babel)
 
     def figure(self, value: float, unit: str, approx: bool = False) -> str:
         """A figure's value as printed in running text: '€185 billion', '185 milliards d’euros'."""
