@@ -29,7 +29,7 @@ FORMAT_TEMPLATES = {
     "docx": ("reference.docx", "fonts/*.ttf"),
 }
 TOOLS = ("weasyprint", "pydyf", "fonttools", "python-docx", "jinja2", "pyyaml", "babel", "markdown-it-py",
-         "pydantic", "matplotlib")
+         "pydantic", "matplotlib", "pyicu")
 FORMAT_ORDER = {"pdf": 0, "docx": 1, "html": 2}   # slowest first, so parallel workers finish together
 
 

@@ -60,3 +60,24 @@ def html_section_ids(path: Path) -> list[str]:
 
 def normalise_spaces(text: str) -> str:
     return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
+
+CITATION = re.compile(r"\[(\d+)\]")
+
+
+def pdf_citations(path: Path) -> list[int]:
+    """The source numbers cited in the text, in reading order (the content stream's order, as pypdf reads it)."""
+    text = pdf_text(path)
+    return [int(n) for n in CITATION.findall(text)]
+
+
+def docx_citations(path: Path) -> list[tuple[int, str]]:
+    """Each citation of the DOCX in body order: its number and the bookmark its link points to."""
+    body = docx.Document(str(path)).element.body
+    found = []
+    for link in body.iter(qn("w:hyperlink")):
+        text = "".join(t.text or "" for t in link.iter(qn("w:t")))
+        match = CITATION.fullmatch(text)
+        if match:
+            found.append((int(match.group(1)), link.get(qn("w:anchor"))))
+    return found

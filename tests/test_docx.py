@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from conftest import CONTENT, FIXTURES, run_build
-from readback import normalise_spaces
+from readback import docx_bookmarks, docx_citations, normalise_spaces, pdf_citations
 from reportgen import model
 from reportgen.assemble import assemble
 from reportgen.model import walk
@@ -110,16 +110,27 @@ def test_every_picture_has_alt_text_and_every_table_repeats_its_header(real_outp
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_bookmarks_for_every_section_and_footnotes_that_resolve(real_output, reports, lang):
-    path = real_output / f"belgium.{lang}.docx"
-    document = docx.Document(str(path))
-    marks = {b.get(qn("w:name")) for b in document.element.body.iter(qn("w:bookmarkStart"))}
+def test_bookmarks_for_every_section(real_output, reports, lang):
+    marks = set(docx_bookmarks(real_output / f"belgium.{lang}.docx"))
     for section in walk(reports[lang].sections):
         assert docx_writer.bookmark_name(section.id) in marks
-    references = {r.get(qn("w:id")) for r in document.element.body.iter(qn("w:footnoteReference"))}
-    notes = zipfile.ZipFile(path).read("word/footnotes.xml").decode()
-    defined = set(re.findall(r'<w:footnote w:id="(\d+)"', notes))
-    assert references and references <= defined
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_citations_are_the_pdfs_numbers_linked_to_their_source_entry(real_output, lang):
+    path = real_output / f"belgium.{lang}.docx"
+    cited = docx_citations(path)
+    assert [number for number, _ in cited] == pdf_citations(real_output / f"belgium.{lang}.pdf")
+    assert len(cited) > 20
+    document = docx.Document(str(path))
+    entries = {}
+    for paragraph in document.paragraphs:
+        for mark in paragraph._p.iter(qn("w:bookmarkStart")):
+            entries[mark.get(qn("w:name"))] = paragraph
+    for number, anchor in cited:
+        entry = entries[anchor]
+        assert entry.style.name == "Source Entry" and entry.text.startswith(f"{number}."), (number, anchor)
+    assert "footnotes" not in " ".join(zipfile.ZipFile(path).namelist())
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +154,7 @@ def test_libreoffice_opens_the_docx_with_headings_and_a_similar_page_count(libre
     text = normalise_spaces(" ".join(page.extract_text() for page in reader.pages))
     for section in reports[lang].sections:
         assert normalise_spaces(section.title) in text
+    assert pdf_citations(converted) == pdf_citations(real_output / f"belgium.{lang}.pdf")
     weasy = len(PdfReader(real_output / f"belgium.{lang}.pdf").pages)
     assert 0.7 * weasy <= len(reader.pages) <= 1.4 * weasy
 

@@ -25,7 +25,7 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "refer
 TABLE_STYLE = "Light List Accent 1"
 STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
           "Caption", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
-          "Hyperlink", "Note Reference", "footnote text", "footnote reference", "Header", "Footer", TABLE_STYLE,
+          "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE,
           "Recommendation Title", "Recommendation Field", "Recommendation Label")
 
 
@@ -43,7 +43,6 @@ class DocxWriter:
     def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str]):
         self.report, self.images, self.provenance = report, images, provenance
         self.sources = {source.number: source for source in report.sources}
-        self.footnotes: list[m.Source] = []   # one Word footnote per citation, in order
         self._style_ids: dict[str, str] = {}
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
@@ -61,7 +60,6 @@ class DocxWriter:
         for section in self.report.sections:
             self.section(section)
         self._sources()
-        self._footnotes_part()
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
@@ -249,14 +247,16 @@ class DocxWriter:
 
     # ---- helpers -------------------------------------------------------------------------------------
 
-    def _add_paragraph(self, style: str):
-        """document.add_paragraph(style=...) with the style id looked up once per name, not per paragraph
-        (python-docx searches the whole styles part on every call)."""
+    def _style_id(self, style: str) -> str:
+        """A style's id, looked up once per name (python-docx searches the whole styles part on every call)."""
         style_id = self._style_ids.get(style)
         if style_id is None:
             style_id = self._style_ids[style] = self.document.styles[style].style_id
+        return style_id
+
+    def _add_paragraph(self, style: str):
         paragraph = self.document.add_paragraph()
-        paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
+        paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = self._style_id(style)
         return paragraph
 
     def _paragraph(self, style: str, spans):
@@ -281,46 +281,15 @@ class DocxWriter:
                 for run in link.findall(qn("w:r")):
                     _style_run(run, "Hyperlink")
             elif isinstance(span, m.NoteRef):
-                self._footnote_reference(parent, span.number)
+                self._citation(parent, span.number)
             elif isinstance(span, m.CrossRef):
                 link = _hyperlink(parent, bookmark_name(span.target))
                 _style_run(_run(link, span.label, tag)._r, "Hyperlink")
 
-    def _footnote_reference(self, parent, source_number: int) -> None:
-        """A real Word footnote citing the source; the numbered source list closes the document as well."""
-        self.footnotes.append(self.sources[source_number])
-        r = _run(parent, "", self.report.tag)._r
-        _style_run(r, "FootnoteReference")
-        reference = OxmlElement("w:footnoteReference")
-        reference.set(qn("w:id"), str(len(self.footnotes)))
-        r.append(reference)
-
-    def _footnotes_part(self) -> None:
-        from xml.sax.saxutils import escape
-        from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
-
-        lang = f'<w:lang w:val="{self.report.tag}"/>'
-        separators = ('<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
-                      '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
-                      '</w:r></w:p></w:footnote>')
-        notes = []
-        for number, source in enumerate(self.footnotes, start=1):
-            text = f" {source.publisher}, {source.title}, {source.year}." + (f" {source.url}" if source.url else "")
-            notes.append(
-                f'<w:footnote w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
-                f'<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/>{lang}</w:rPr><w:footnoteRef/></w:r>'
-                f'<w:r><w:rPr>{lang}</w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:footnote>')
-        xml = ('<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-               f'{separators}{"".join(notes)}</w:footnotes>')
-        self._add_part(self.document.part, "/word/footnotes.xml", CONTENT_TYPE.WML_FOOTNOTES, xml,
-                       RELATIONSHIP_TYPE.FOOTNOTES)
-        settings = self.document.settings.element
-        footnote_pr = OxmlElement("w:footnotePr")
-        for note_id in ("-1", "0"):
-            ref = OxmlElement("w:footnote")
-            ref.set(qn("w:id"), note_id)
-            footnote_pr.append(ref)
-        settings.append(footnote_pr)
+    def _citation(self, parent, source_number: int) -> None:
+        """"[n]": the number of the source's entry in the Sources list, linked to that entry, as in the PDF."""
+        link = _hyperlink(parent, source_bookmark(source_number))
+        _style_run(_run(link, f"[{source_number}]", self.report.tag)._r, self._style_id("Note Reference"))
 
     def _caption(self, label: str, sequence: str, number: int, spans):
         paragraph = self._add_paragraph("Caption")
@@ -387,7 +356,7 @@ class DocxWriter:
                        RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
 
     def _add_part(self, owner, partname: str, content_type: str, xml: str, reltype: str) -> None:
-        """A part python-docx has no API for (footnotes, custom properties), related from `owner`."""
+        """A part python-docx has no API for (custom properties, fonts), related from `owner`."""
         from docx.opc.packuri import PackURI
         from docx.opc.part import Part
         blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml).encode("utf-8")
