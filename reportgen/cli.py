@@ -147,7 +147,10 @@ def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
     planning.check_output(args.content, args.output)
-    jobs = planning.plan(args.content, args.lang, args.format)
+    try:
+        jobs = planning.plan(args.content, args.lang, args.format)
+    except ContentError as exc:   # returned, not raised: --watch reports it and keeps watching
+        return _report_problems(exc)
     if args.shard:
         jobs = planning.shard(jobs, args.shard)
     output = args.output
