@@ -128,7 +128,7 @@ def _check(args) -> int:
                 warnings.extend(state.stale)
         for notice in stale_figures(raw):
             say(notice)
-    for warning in warnings:
+    for warning in [*warnings, *_ageing(raw.folder for raw in reports.values())]:
         print(warning, file=sys.stderr)
     if args.strict and warnings:
         print(f"{len(warnings)} warning(s) and --strict: failing.", file=sys.stderr)
@@ -159,6 +159,8 @@ def build(args) -> int:
         if not jobs:
             print("build.py: error: nothing to build (no report declares the requested languages)", file=sys.stderr)
             return 2
+        for warning in _ageing(sorted({job.folder for job in jobs})):
+            print(warning, file=sys.stderr)
         say(f"up to date: {len(jobs)} document(s) in {output} ({time.perf_counter() - started:.2f} s)")
         return 0
     return _build(args, work, manifest, fingerprints, unplanned, started)
@@ -190,7 +192,7 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
         files = sum(len(raw.files) for raw in reports.values())
         print(f"validated {len(reports)} report(s), {files} files, in {time.perf_counter() - loading:.2f} s; "
               f"building with {min(max(1, args.jobs), len(work))} worker(s)")
-    for warning in warnings:
+    for warning in [*warnings, *_ageing(raw.folder for raw in reports.values())]:
         print(warning, file=sys.stderr)
     if args.strict and warnings:
         print(f"{len(warnings)} warning(s) and --strict: nothing was written.", file=sys.stderr)
@@ -230,6 +232,11 @@ def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> 
                      "status": "up to date"}
         documents.append(entry)
     planning.write_json(output / "build-report.json", {"documents": documents})
+
+
+def _ageing(folders) -> list:
+    from .ageing import warnings
+    return warnings(folders)
 
 
 def _mark_translated(reports: dict, spec: str, say) -> int:
