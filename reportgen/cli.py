@@ -193,7 +193,7 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
     if args.strict and warnings:
         print(f"{len(warnings)} warning(s) and --strict: nothing was written.", file=sys.stderr)
         return 2
-    progress = Progress(len(work), args.quiet)
+    progress = Progress(len(work), args.quiet, verbose=args.verbose)
     try:
         with build_lock(args.output):
             summaries = run(work, reports, args.output, max(1, args.jobs), progress.done)
