@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .model import Chart
+from .plan import TEMPORARY
 
 FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 ACCENT, MUTED, GUIDE = "#1f4e79", "#8fa9c4", "#b23a48"
@@ -61,7 +62,7 @@ def cached_images(chart: Chart, cache: Path) -> dict[str, bytes]:
     images = render(chart)
     cache.mkdir(parents=True, exist_ok=True)
     for fmt, file in files.items():
-        handle, name = tempfile.mkstemp(dir=cache, prefix=f".{file.name}.")
+        handle, name = tempfile.mkstemp(dir=cache, prefix=f".{file.name}.", suffix=TEMPORARY)
         with os.fdopen(handle, "wb") as stream:
             stream.write(images[fmt])
         os.replace(name, file)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -70,6 +71,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run the command; an unexpected failure is one line (the traceback only with -v), exit code 1."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)   # a plain `kill` stops cleanly, like Ctrl-C
     try:
         return _main(argv)
     except KeyboardInterrupt:

@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 CODE = ROOT / "reportgen"
 MANIFEST = ".manifest.json"
+TEMPORARY = ".tmp"   # every temporary file of a build ends so: the next build removes those a killed one left
 FORMAT_TEMPLATES = {
     "pdf": ("html/*.j2", "print.css", "fonts/*.ttf"),
     "html": ("html/*.j2", "print.css", "fonts/*.ttf"),
     "docx": ("reference.docx", "fonts/*.ttf"),
 }
 TOOLS = ("weasyprint", "pydyf", "fonttools", "python-docx", "jinja2", "pyyaml", "babel", "markdown-it-py",
-         "pydantic", "matplotlib")
+         "pydantic", "matplotlib", "pyicu")
 FORMAT_ORDER = {"pdf": 0, "docx": 1, "html": 2}   # slowest first, so parallel workers finish together
 
 
@@ -154,7 +155,7 @@ class Manifest:
 def write_json(file: Path, data) -> None:
     """Write JSON atomically (temporary file, then rename)."""
     file.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{file.name}.", suffix=TEMPORARY, dir=file.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(data, stream, indent=2, ensure_ascii=False)
         stream.write("\n")

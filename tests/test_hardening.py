@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -13,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, run_build
+from conftest import FIXTURES, ROOT, run_build
 
 CASES = yaml.safe_load((FIXTURES / "invalid.yaml").read_text(encoding="utf-8"))
 
@@ -142,3 +145,99 @@ def test_random_unicode_is_refused_precisely_or_comes_out_of_both_writers(tmp_pa
 def visible(text: str) -> str:
     """What a reader can expect back from a PDF: letters and digits, normalised."""
     return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
+
+
+# ---- issue 14, class 1: process faults ----------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_until(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    return condition()
+
+
+def _parallel_build(out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(FIXTURES / "valid"),
+                             "--output", str(out), "-j", "2", "--force"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill -9", "kill"])
+def test_workers_die_with_their_parent_and_the_next_build_succeeds(tmp_path, how):
+    out = tmp_path / "out"
+    build = _parallel_build(out)
+    workers = _wait_until(lambda: len(_children(build.pid)) >= 2 and _children(build.pid), 60)
+    assert workers, "the build never started its two workers"
+    build.send_signal(how)
+    stderr = build.communicate(timeout=60)[1]
+    assert _wait_until(lambda: not any(map(_running, workers)), 30), "workers outlived their parent"
+    if how == signal.SIGTERM:   # handled like Ctrl-C: a sentence, exit 1, and its own temporary files removed
+        assert build.returncode == 1 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+        assert not list(out.glob(".*.tmp"))
+    (out / ".mini.en.pdf.k1ll3d.tmp").write_bytes(b"half a PDF")   # as a worker killed mid-write leaves it
+    result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert not list(out.glob(".*.tmp")) and not list((out / ".cache" / "charts").glob(".*.tmp"))
+    assert len(list(out.glob("mini.*.*"))) == 4
+
+
+def test_a_lock_held_by_an_orphan_of_a_dead_build_is_taken_over(tmp_path):
+    """A process that inherited the lock (an orphaned worker of an older version) outlives the build whose pid
+    the lock file names: the next build takes the lock over with a notice instead of failing every night."""
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (out / ".lock").write_text(dead)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\n"
+                               f"f = open({str(out / '.lock')!r}, 'a'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+                               "print('locked', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "--format", "docx")
+        assert result.returncode == 0, result.stderr
+        assert f"pid {dead}" in result.stderr and "taking the lock over" in result.stderr
+        busy = (out / ".lock").read_text()
+        assert busy == ""   # released at the end
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_live_build_still_blocks_a_second_one(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, time\n"
+                               f"f = open({str(out / '.lock')!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+                               "f.write(str(os.getpid())); f.flush(); print('locked', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "--format", "docx")
+        assert result.returncode == 1 and f"another build (pid {holder.pid})" in result.stderr, result.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
+from pypdf import PdfReader
 
-from reportgen.locale import NBSP, NNBSP, Locale, french_spacing
+from conftest import FIXTURES, run_build
+from reportgen.locale import NBSP, NNBSP, STRINGS_DIR, Locale, french_spacing
 
-EN, FR = Locale("en", "en-US"), Locale("fr", "fr-BE")
+EN, FR, DE = Locale("en", "en-US"), Locale("fr", "fr-BE"), Locale("de", "de-DE")
 
 
 @pytest.mark.parametrize("value, unit, approx, en, fr", [
@@ -27,9 +31,50 @@ def test_figures_are_formatted_per_locale(value, unit, approx, en, fr):
     assert FR.figure(value, unit, approx) == fr
 
 
+@pytest.mark.parametrize("value, unit, approx, de", [
+    (1.29, "percent", False, f"1,29{NBSP}%"),
+    (185e9, "EUR", True, f"etwa 185{NBSP}Milliarden Euro"),
+    (1e9, "EUR", False, f"1{NBSP}Milliarde Euro"),            # CLDR's plural rules: one ...
+    (1.8e9, "EUR", False, f"1,8{NBSP}Milliarden Euro"),        # ... and other (French says "1,8 milliard")
+    (1.23e6, "people", False, f"1,2{NBSP}Millionen"),
+    (56615, "USD", False, f"56.615{NBSP}US-Dollar"),
+    (82.3, "years", False, f"82,3{NBSP}Jahre"),
+])
+def test_german_formats_come_from_cldr(value, unit, approx, de):
+    assert DE.figure(value, unit, approx) == de
+
+
+def test_plurals_of_scale_words_follow_cldr():
+    assert FR.figure(1.8e9, "EUR") == f"1,8{NBSP}milliard d’euros"
+    assert FR.figure(1.23e6, "people") == f"1,2{NBSP}million"
+    assert EN.figure(1e6, "people") == f"1{NBSP}million"
+
+
+def test_strings_files_hold_words_only():
+    """Formats come from CLDR: no strings file may carry a number, currency, percent or quote pattern."""
+    for file in STRINGS_DIR.glob("*.yaml"):
+        text = file.read_text(encoding="utf-8")
+        for pattern in ("{amount}", "{symbol}", "{scale}", "quotes:", "percent:", "million:", "billion:"):
+            assert pattern not in text, f"{file.name}: {pattern}"
+
+
+def test_a_german_report_gets_german_forms(tmp_path):
+    out = tmp_path / "out"
+    result = run_build("--content", str(FIXTURES / "german"), "--output", str(out), "--format", "html,pdf")
+    assert result.returncode == 0, result.stderr
+    text = html.unescape(re.sub(r"<[^>]+>", "", (out / "kurz.de.html").read_text(encoding="utf-8")))
+    for form in (f"1,29{NBSP}%", f"etwa 185{NBSP}Milliarden Euro", f"1{NBSP}Milliarde Euro",
+                 f"1,8{NBSP}Milliarden Euro", "„Bericht“", "15. Januar 2026", "Stand: 15. Januar 2026"):
+        assert form in text, form
+    pdf = " ".join(page.extract_text() for page in PdfReader(out / "kurz.de.pdf").pages)
+    pdf = re.sub(r"\s+", " ", pdf.replace(NBSP, " "))
+    assert "etwa 185 Milliarden Euro" in pdf and "„Bericht“" in pdf and "Quellen" in pdf
+
+
 def test_dates():
     assert EN.date(dt.date(2026, 11, 24)) == "November 24, 2026"
     assert FR.date(dt.date(2026, 11, 24)) == "24 novembre 2026"
+    assert DE.date(dt.date(2026, 11, 24)) == "24. November 2026"
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -52,3 +97,4 @@ def test_typography_curls_apostrophes_and_leaves_english_spacing():
 def test_typed_quotes_become_the_language_quotes():
     assert EN.typography('an "open strategic autonomy" too') == "an “open strategic autonomy” too"
     assert FR.typography('une "autonomie" ici') == f"une «{NBSP}autonomie{NBSP}» ici"
+    assert DE.typography('der "Bericht"') == "der „Bericht“"
