@@ -123,7 +123,7 @@ def test_every_picture_has_alt_text_and_every_table_repeats_its_header(real_outp
     document = open_docx(real_output, lang)
     figures = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Figure)]
     doc_prs = list(document.element.body.iter(qn("wp:docPr")))
-    assert len(doc_prs) == len(figures) >= 3
+    assert len(doc_prs) == len(figures) > 0
     assert [p.get("descr") for p in doc_prs] == [f.alt for f in figures]
     for table in document.tables:
         header = table.rows[0]._tr.trPr
