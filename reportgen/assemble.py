@@ -7,6 +7,7 @@ from . import model as m
 from .inline import RawSpan, parse_inline
 from .load import key_path
 from .locale import Locale
+from .schema import RECOMMENDATION_FIELDS
 from .validate import RawBlock, RawLanguage, RawReport, RawSection, image_path, walk_blocks, walk_sections
 
 
@@ -68,6 +69,10 @@ def _number_targets(language: RawLanguage, ctx: _Context) -> None:
                     ctx.block_numbers[(block.doc.file, block.path)] = figures
                     if block.payload.target:
                         ctx.targets[block.payload.target] = f"{labels['figure']} {figures}"
+                elif block.kind == "recommendations":
+                    for rank, item in enumerate(block.payload.items, 1):
+                        if item.id:
+                            ctx.targets[item.id] = f"{labels['recommendation']} {rank}"
             number_sections(section.subsections, number + ".")
 
     number_sections(language.sections, "")
@@ -116,8 +121,23 @@ def _block(block: RawBlock, anchor: str, ctx: _Context):
     if block.kind == "keyfigures":
         items = tuple(_key_figure(item.label, item.value, ctx) for item in p.items)
         return m.KeyFigures(anchor, origin, ctx.locale.typography(p.title), items)
+    if block.kind == "recommendations":
+        return m.Recommendations(anchor, origin, tuple(_recommendation(item, rank, anchor, ctx)
+                                                       for rank, item in enumerate(p.items, 1)))
     children = tuple(_block(child, f"{anchor}-{i}", ctx) for i, child in enumerate(block.children, 1))
     return m.Callout(anchor, origin, ctx.locale.typography(p.title), children)
+
+
+def _recommendation(item, rank: int, list_anchor: str, ctx: _Context) -> m.Recommendation:
+    ctx.anchor = item.id or f"{list_anchor}-{rank}"
+    labels, typo = ctx.locale.labels["recommendation_fields"], ctx.locale.typography
+
+    def field(key: str) -> m.RecommendationField:
+        spans = (m.Text(ctx.locale.deadline(item.by)),) if key == "by" else _spans(getattr(item, key), ctx)
+        return m.RecommendationField(key, typo(f"{labels[key]}:"), spans)
+
+    return m.Recommendation(ctx.anchor, rank, _spans(item.title, ctx),
+                            tuple(field(key) for key in RECOMMENDATION_FIELDS))
 
 
 def _key_figure(label: str, figure_id: str, ctx: _Context) -> m.KeyFigure:

@@ -9,11 +9,13 @@ import argparse
 import difflib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from . import plan as planning
+from .errors import ContentError, UsageError
 
 ROOT = planning.ROOT
 FORMATS = ("pdf", "docx", "html")
@@ -91,11 +93,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run the command; an unexpected failure is one line (the traceback only with -v), exit code 1."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)   # a plain `kill` stops cleanly, like Ctrl-C
     try:
         return _main(argv)
     except KeyboardInterrupt:
         print("build.py: interrupted; finished documents are in place, unfinished ones untouched", file=sys.stderr)
         return 1
+    except UsageError as exc:
+        print(f"build.py: error: {exc}", file=sys.stderr)
+        return 2
+    except ContentError as exc:   # wherever it is found, invalid content is reported, never an internal error
+        return _report_problems(exc)
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, not a traceback
         if "-v" in argv or "--verbose" in argv:
             raise
@@ -205,6 +213,7 @@ def _findings(args, jobs, fingerprints, loaded: dict):
 def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
+    planning.check_output(args.content, args.output)
     jobs = planning.plan(args.content, args.lang, args.format)
     if args.shard:
         jobs = planning.shard(jobs, args.shard)

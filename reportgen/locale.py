@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 from babel import Locale as CLDR
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal, format_percent, get_currency_name, \
     get_currency_symbol
 from babel.units import format_unit
@@ -73,6 +73,13 @@ class Locale:
 
     def date(self, value: dt.date) -> str:
         return format_date(value, format="long", locale=self.babel)
+
+    def deadline(self, text: str) -> str:
+        """A YYYY-MM or YYYY-MM-DD deadline in words: 'December 2026', « décembre 2026 »."""
+        if len(text) > 7:
+            return self.date(dt.date.fromisoformat(text))
+        year, month = map(int, text.split("-"))
+        return format_skeleton("yMMMM", dt.date(year, month, 1), locale=self.babel)
 
     def figure(self, value: float, unit: str, approx: bool = False) -> str:
         """A figure's value as printed in running text: '€185 billion', '185 milliards d’euros'."""

@@ -38,7 +38,7 @@ class NoteRef:
 
 @dataclass(frozen=True)
 class CrossRef:
-    """A resolved reference to a section, table or figure: 'figure 2', « tableau 1 »."""
+    """A resolved reference to a section, table, figure or recommendation: 'figure 2', « tableau 1 »."""
     target: str
     label: str
 
@@ -140,7 +140,30 @@ class Callout:
     blocks: tuple
 
 
-Block = Union[Paragraph, BulletList, NumberedList, Table, Figure, KeyFigures, Callout]
+@dataclass(frozen=True)
+class RecommendationField:
+    key: str            # action | us_lead | be_partner | deliverable | by | resources
+    label: str          # the language's label, with its colon: "U.S. lead:", « Échéance : »
+    spans: Spans
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    anchor: str         # its id when it has one ({ref:} target), else the list's anchor and its rank
+    rank: int
+    title: Spans
+    fields: tuple       # tuple[RecommendationField, ...], in printing order
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    """The report's one ranked list of recommendations, printed as numbered cards."""
+    anchor: str
+    origin: Origin
+    items: tuple        # tuple[Recommendation, ...]
+
+
+Block = Union[Paragraph, BulletList, NumberedList, Table, Figure, KeyFigures, Callout, Recommendations]
 
 
 @dataclass(frozen=True)

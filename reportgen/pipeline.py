@@ -6,20 +6,23 @@ its target and renamed into place, so a failure leaves the previous file untouch
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from . import __version__
 from .assemble import assemble
 from .errors import BuildError, ContentError, Problem
-from .plan import Job, tool_versions
+from .plan import TEMPORARY, Job, file_digest, tool_versions
 from .validate import RawReport, load_report
 
 _REPORTS: dict[str, RawReport] = {}   # set before workers fork, so they inherit the validated content
@@ -57,24 +60,80 @@ def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[s
     return reports, warnings
 
 
+_LOCK_FDS: list[int] = []   # the lock's descriptor, which worker processes close (they must not hold the lock)
+
+
 @contextmanager
-def build_lock(output: Path):
-    """One build at a time per output folder; a second one stops at once with a clear message."""
+def build_lock(output: Path, notice=None):
+    """One build at a time per output folder; a second one stops at once with a clear message.
+
+    The lock is an flock on output/.lock, released by the kernel when its holder dies, so a killed build
+    never blocks the next one; the pid written inside only names the holder. Whoever takes the lock removes
+    the temporary files a killed build left behind, on the way in and on the way out.
+    """
+    notice = notice or (lambda message: print(f"build.py: notice: {message}", file=sys.stderr))
     output.mkdir(parents=True, exist_ok=True)
-    with open(output / ".lock", "a+", encoding="utf-8") as handle:
+    handle = _acquire(output / ".lock", notice)
+    _LOCK_FDS.append(handle.fileno())
+    try:
+        remove_temporaries(output)
+        yield
+    finally:
+        _LOCK_FDS.remove(handle.fileno())
+        remove_temporaries(output)
+        handle.truncate(0)
+        handle.close()
+
+
+def _acquire(file: Path, notice):
+    for attempt in range(2):
+        handle = open(file, "a+", encoding="utf-8")
+        holder = _holder(handle)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise BuildError(f"another build (pid {holder}) is writing to {output}; wait for it to finish")
+            if holder is None or _alive(holder) or attempt:
+                handle.close()
+                raise BuildError(f"another build (pid {holder or 'unknown'}) is writing to {file.parent}; "
+                                 "wait for it to finish") from None
+            # Its owner is gone, yet a process it left (an orphaned worker) still holds the lock: start a new
+            # lock file, unless another build already did.
+            notice(f"{file}: its owner (pid {holder}) is no longer running; taking the lock over")
+            with suppress(FileNotFoundError):
+                if os.stat(file).st_ino == os.fstat(handle.fileno()).st_ino:
+                    file.unlink()
+            handle.close()
+            continue
+        if holder and holder != os.getpid():
+            notice(f"the previous build (pid {holder}) did not finish; removing what it left behind")
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
-        try:
-            yield
-        finally:
-            handle.truncate(0)
+        return handle
+    raise AssertionError("unreachable")
+
+
+def _holder(handle) -> int | None:
+    handle.seek(0)
+    text = handle.read(32).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_temporaries(output: Path) -> None:
+    """Remove the temporary files of earlier, killed builds (call only while holding the lock)."""
+    for folder in (output, output / ".cache" / "charts"):
+        for stale in folder.glob(f".*{TEMPORARY}"):
+            stale.unlink(missing_ok=True)
 
 
 def provenance(fingerprint: str) -> dict[str, str]:
@@ -97,6 +156,7 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
         info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
     return {"path": str(target), "report": job.report, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
+            "sha256": file_digest(target),
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
             "warnings": info.get("warnings", [])}
 
@@ -118,7 +178,7 @@ def source_date_epoch(date):
 def write_atomically(target: Path, write) -> dict:
     """Write to a temporary file beside `target`, then rename: a failure leaves the old file as it was."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMPORARY, dir=target.parent)
     os.close(handle)
     tmp = Path(name)
     try:
@@ -151,7 +211,9 @@ def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path
             summaries.append(summary)
         return summaries
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(work)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(work)), mp_context=context,
+                               initializer=_worker_started, initargs=(os.getpid(), tuple(_LOCK_FDS)))
+    try:
         futures = {pool.submit(_run_one, job, output, fingerprint): job for job, fingerprint in work}
         for future in as_completed(futures):
             job = futures[future]
@@ -161,7 +223,38 @@ def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path
                 summary = {"path": str(output / job.filename), "status": "failed", "error": f"worker failed: {exc}"}
             on_done(job, summary)
             summaries.append(summary)
+    except BaseException:   # Ctrl-C, SIGTERM or a bug: stop the workers now rather than after their jobs
+        for process in multiprocessing.active_children():
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return summaries
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_started(parent: int, lock_fds: tuple[int, ...]) -> None:
+    """In each worker: die with the parent, leave signals to it, and do not hold the build lock."""
+    for fd in lock_fds:   # an orphaned worker holding the inherited lock would block every later build
+        with suppress(OSError):
+            os.close(fd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and stops the workers
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):   # not Linux: watch the parent instead
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:   # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 class Progress:

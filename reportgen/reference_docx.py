@@ -44,13 +44,15 @@ def _shading(style, fill: str) -> None:
     ppr.append(shd)
 
 
-def _left_border(style, color: str) -> None:
+def _border(style, side: str, color: str, size: int) -> None:
+    """A paragraph border on one side (size in eighths of a point); set before spacing, as the schema orders it."""
     ppr = style.element.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
-    left = OxmlElement("w:left")
-    for key, value in (("w:val", "single"), ("w:sz", "24"), ("w:space", "8"), ("w:color", color)):
-        left.set(qn(key), value)
-    borders.append(left)
+    line = OxmlElement(f"w:{side}")
+    for key, value in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "8" if side == "left" else "4"),
+                       ("w:color", color)):
+        line.set(qn(key), value)
+    borders.append(line)
     ppr.append(borders)
 
 
@@ -93,6 +95,29 @@ def _drop_thumbnail(document) -> None:
             del package.rels[key]
 
 
+def _recommendation_styles(styles, normal) -> None:
+    """A recommendation card: a numbered title and labelled fields, all kept together on one page."""
+    title = styles.add_style("Recommendation Title", WD_STYLE_TYPE.PARAGRAPH)
+    title.base_style = normal
+    _font(title, SANS, 11, bold=True, color=ACCENT)
+    _border(title, "top", "1F4E79", 12)
+    fmt = title.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.keep_with_next, fmt.keep_together = Pt(10), Pt(3), True, True
+    fmt.left_indent, fmt.first_line_indent = Mm(7), Mm(-7)
+    fmt.tab_stops.add_tab_stop(Mm(7), WD_TAB_ALIGNMENT.LEFT)
+    field = styles.add_style("Recommendation Field", WD_STYLE_TYPE.PARAGRAPH)
+    field.base_style = normal
+    title.next_paragraph_style = field
+    fmt = field.paragraph_format
+    fmt.left_indent, fmt.space_after, fmt.keep_with_next, fmt.keep_together = Mm(7), Pt(2), True, True
+    label = styles.add_style("Recommendation Label", WD_STYLE_TYPE.CHARACTER)
+    label.element.set(qn("w:styleId"), "RecommendationLabel")
+    label.font.name = SANS
+    label.font.bold = True
+    label.font.size = Pt(9)
+    label.font.color.rgb = ACCENT
+
+
 def build() -> Document:
     document = Document()
     _doc_defaults(document)
@@ -130,7 +155,7 @@ def build() -> Document:
     _font(quote, SERIF, 10.5, color=RGBColor(0x1A, 0x1A, 0x1A))
     quote.font.italic = False
     _shading(quote, "E8EEF5")
-    _left_border(quote, "1F4E79")
+    _border(quote, "left", "1F4E79", 24)
     quote.paragraph_format.left_indent = Mm(3)
     quote.paragraph_format.right_indent = Mm(3)
     quote.paragraph_format.keep_together = True
@@ -151,6 +176,8 @@ def build() -> Document:
     source.paragraph_format.left_indent = Mm(8)
     source.paragraph_format.first_line_indent = Mm(-8)
     source.paragraph_format.space_after = Pt(3)
+
+    _recommendation_styles(styles, normal)
 
     _font(styles["TOC Heading"], SANS, 17, bold=True, color=ACCENT)
     for level in (1, 2):

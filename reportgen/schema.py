@@ -124,6 +124,47 @@ class KeyFiguresBlock(Strict):
     items: list[KeyFigure] = Field(min_length=1)
 
 
+def _deadline(value: object) -> str:
+    """`by:` of a recommendation: YYYY-MM or YYYY-MM-DD (YAML reads the latter as a date), kept as text."""
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text)
+    if not match:
+        raise ValueError(f"'{text}' is not a month (YYYY-MM) or a day (YYYY-MM-DD)")
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a real date") from None
+    return text
+
+
+Deadline = Annotated[object, AfterValidator(_deadline)]
+
+
+class Recommendation(Strict):
+    id: Id | None = None
+    title: Text
+    action: Text
+    us_lead: Text
+    be_partner: Text
+    deliverable: Text
+    by: Deadline
+    resources: Text
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(field, text) of every field holding content text, in reading order."""
+        return [(name, getattr(self, name)) for name in RECOMMENDATION_TEXTS]
+
+
+RECOMMENDATION_TEXTS = ("title", "action", "us_lead", "be_partner", "deliverable", "resources")
+RECOMMENDATION_FIELDS = ("action", "us_lead", "be_partner", "deliverable", "by", "resources")  # printed, in order
+
+
+class RecommendationsBlock(Strict):
+    """The report's one ranked list of recommendations, each with an owner, a deliverable and a deadline."""
+    items: list[Recommendation] = Field(min_length=3, max_length=7)
+
+
 class CalloutBlock(Strict):
     title: Text
     blocks: list[dict] = Field(min_length=1)
@@ -137,6 +178,7 @@ BLOCK_KINDS: dict[str, object] = {
     "figure": FigureBlock,
     "callout": CalloutBlock,
     "keyfigures": KeyFiguresBlock,
+    "recommendations": RecommendationsBlock,
 }
 
 

@@ -18,6 +18,9 @@ def block_texts(block) -> list[str]:
             [plain(block.caption), block.alt]
     if isinstance(block, m.KeyFigures):
         return [block.title, *(f"{i.label} {i.value}" for i in block.items)]
+    if isinstance(block, m.Recommendations):
+        return [text for item in block.items for text in (
+            f"{item.rank} {plain(item.title)}", *(f"{f.label} {plain(f.spans)}" for f in item.fields))]
     return [block.title, *(t for child in block.blocks for t in block_texts(child))]
 
 

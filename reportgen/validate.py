@@ -40,6 +40,8 @@ class RawBlock:
         if self.kind == "keyfigures":
             return [(at + ("title",), p.title), *((at + ("items", i, "label"), item.label)
                                                   for i, item in enumerate(p.items))]
+        if self.kind == "recommendations":
+            return [(at + ("items", i, name), text) for i, item in enumerate(p.items) for name, text in item.texts()]
         return [(at + ("title",), p.title), *(pair for child in self.children for pair in child.located_texts())]
 
     def texts(self) -> list[str]:
@@ -66,6 +68,8 @@ class RawBlock:
             size = len(p.labels) if p.labels else 0
         elif self.kind == "callout":
             size = tuple(child.shape() for child in self.children)
+        elif self.kind == "recommendations":
+            size = tuple((item.id, item.by) for item in p.items)
         return (self.kind, size, tuple(sorted(self.references())))
 
 
@@ -134,7 +138,8 @@ def _problem_from_pydantic(doc: YamlDoc, path: tuple, kind, error: dict) -> Prob
     message = error["msg"].removeprefix("Value error, ")
     hint = {"string_type": "quote the value to make it text",
             "string_too_short": "write the text, or remove the key",
-            "too_short": "give at least one item",
+            "too_short": f"give at least {error.get('ctx', {}).get('min_length', 1)} item(s)",
+            "too_long": f"keep at most {error.get('ctx', {}).get('max_length')} items",
             "string_pattern_mismatch": "ids use lowercase letters, digits and hyphens",
             "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
             "date_type": "write the date as YYYY-MM-DD"}.get(error["type"], "")
@@ -358,12 +363,18 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                     define(block.payload.id, block.doc, block.path + ("table", "id"))
                 if block.kind == "figure" and block.payload.target:
                     define(block.payload.target, block.doc, block.path + ("figure", "id" if block.payload.id else "chart"))
+                if block.kind == "recommendations":
+                    for i, item in enumerate(block.payload.items):
+                        if item.id:
+                            define(item.id, block.doc, block.path + ("recommendations", "items", i, "id"))
+        _check_one_recommendations_list(language, problems)
         known = {"value": figures, "year": figures, "cite": sources, "ref": targets, "chart": charts}
-        what = {"value": "figure", "year": "figure", "cite": "source", "ref": "section, table or figure"}
+        what = {"value": "figure", "year": "figure", "cite": "source",
+                "ref": "section, table, figure or recommendation"}
         where_defined = {"value": "define it under figures: in data/*.yaml",
                          "year": "define it under figures: in data/*.yaml",
                          "cite": "define it under sources: in data/*.yaml",
-                         "ref": "give a section, table (id:) or figure (chart:) this id"}
+                         "ref": "give a section, table (id:), figure (chart:) or recommendation (id:) this id"}
         for section in walk_sections(language.sections):
             _check_printable(section.doc, section.path + ("title",), section.title, problems)
             for block in walk_blocks(section.blocks):
@@ -396,6 +407,17 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                         problems.append(block.doc.problem(block.path + ("figure", "labels"),
                                                           f"{len(labels)} labels for {len(chart.points)} points",
                                                           "give one label per point of the chart"))
+
+
+def _check_one_recommendations_list(language: RawLanguage, problems: list[Problem]) -> None:
+    """One ranked list per report: a second list would compete with the first for the reader's attention."""
+    lists = [block for section in walk_sections(language.sections) for block in walk_blocks(section.blocks)
+             if block.kind == "recommendations"]
+    first = lists[0] if lists else None
+    for other in lists[1:]:
+        problems.append(other.doc.problem(other.path, "a second recommendations list (the first is in "
+                                          f"{language.code}/{first.doc.file.name} line {first.doc.where(first.path)[0]})",
+                                          "a report has one ranked list: merge the two, and point to it with {ref:}"))
 
 
 def _check_printable(doc: YamlDoc, path: tuple, text: str, problems: list[Problem]) -> None:
@@ -493,6 +515,9 @@ def _compare_blocks(ref_lang, ref: RawSection, lang, sec: RawSection, problems) 
 def _shape_difference(ref: RawBlock, block: RawBlock) -> str:
     if ref.kind != block.kind:
         return f"this block is a '{block.kind}', the other language has a '{ref.kind}'"
+    if ref.kind == "recommendations" and ref.shape()[1] != block.shape()[1]:
+        return ("these recommendations differ from the other language's in number, ids or 'by' dates: "
+                f"{_listed(block)} here, {_listed(ref)} there")
     ref_refs, refs = ref.references(), block.references()
     if ref_refs != refs:
         parts = []
@@ -502,6 +527,10 @@ def _shape_difference(ref: RawBlock, block: RawBlock) -> str:
             parts.append("extra " + ", ".join(f"{{{k}:{i}}}" for k, i in sorted(refs - ref_refs)))
         return "references differ from the other language: " + "; ".join(parts)
     return f"this '{block.kind}' differs in size (items, rows or columns) from the other language's"
+
+
+def _listed(block: RawBlock) -> str:
+    return "[" + ", ".join(f"{item.id or '-'} by {item.by}" for item in block.payload.items) + "]"
 
 
 def _unused_sources(report: RawReport, where: dict) -> list[Problem]:

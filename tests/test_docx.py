@@ -43,7 +43,7 @@ def test_every_style_the_writer_names_exists_in_the_reference():
 def test_every_block_kind_has_an_html_macro_and_a_docx_method():
     template = (REFERENCE.parent / "html" / "blocks.html.j2").read_text(encoding="utf-8")
     for kind in (model.Paragraph, model.BulletList, model.NumberedList, model.Table, model.Figure,
-                 model.KeyFigures, model.Callout):
+                 model.KeyFigures, model.Callout, model.Recommendations):
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
         assert f"macro {snake}(" in template, kind
         assert hasattr(docx_writer.DocxWriter, snake), kind

@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import unicodedata
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, run_build
+from conftest import FIXTURES, ROOT, run_build
 
 CASES = yaml.safe_load((FIXTURES / "invalid.yaml").read_text(encoding="utf-8"))
 
@@ -142,3 +147,170 @@ def test_random_unicode_is_refused_precisely_or_comes_out_of_both_writers(tmp_pa
 def visible(text: str) -> str:
     """What a reader can expect back from a PDF: letters and digits, normalised."""
     return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
+
+
+# ---- issue 14, class 1: process faults ----------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid`, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_until(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    return condition()
+
+
+def _parallel_build(out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(FIXTURES / "valid"),
+                             "--output", str(out), "-j", "2", "--force"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill -9", "kill"])
+def test_workers_die_with_their_parent_and_the_next_build_succeeds(tmp_path, how):
+    out = tmp_path / "out"
+    build = _parallel_build(out)
+    workers = _wait_until(lambda: len(_children(build.pid)) >= 2 and _children(build.pid), 60)
+    assert workers, "the build never started its two workers"
+    build.send_signal(how)
+    stderr = build.communicate(timeout=60)[1]
+    assert _wait_until(lambda: not any(map(_running, workers)), 30), "workers outlived their parent"
+    if how == signal.SIGTERM:   # handled like Ctrl-C: a sentence, exit 1, and its own temporary files removed
+        assert build.returncode == 1 and "interrupted" in stderr and "Traceback" not in stderr, stderr
+        assert not list(out.glob(".*.tmp"))
+    (out / ".mini.en.pdf.k1ll3d.tmp").write_bytes(b"half a PDF")   # as a worker killed mid-write leaves it
+    result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert not list(out.glob(".*.tmp")) and not list((out / ".cache" / "charts").glob(".*.tmp"))
+    assert len(list(out.glob("mini.*.*"))) == 4
+
+
+def test_a_lock_held_by_an_orphan_of_a_dead_build_is_taken_over(tmp_path):
+    """A process that inherited the lock (an orphaned worker of an older version) outlives the build whose pid
+    the lock file names: the next build takes the lock over with a notice instead of failing every night."""
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (out / ".lock").write_text(dead)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\n"
+                               f"f = open({str(out / '.lock')!r}, 'a'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+                               "print('locked', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "--format", "docx")
+        assert result.returncode == 0, result.stderr
+        assert f"pid {dead}" in result.stderr and "taking the lock over" in result.stderr
+        busy = (out / ".lock").read_text()
+        assert busy == ""   # released at the end
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_live_build_still_blocks_a_second_one(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, time\n"
+                               f"f = open({str(out / '.lock')!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+                               "f.write(str(os.getpid())); f.flush(); print('locked', flush=True); time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "--format", "docx")
+        assert result.returncode == 1 and f"another build (pid {holder.pid})" in result.stderr, result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# ---- issue 14, class 2: state that can rot ----------------------------------------------------------------
+
+@pytest.fixture
+def built_copy(tmp_path, previous_output) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(previous_output, out)
+    return out
+
+
+def _build_into(out: Path, *extra: str):
+    return run_build("--content", str(FIXTURES / "valid"), "--output", str(out), *extra)
+
+
+def test_a_corrupt_chart_cache_is_drawn_again(built_copy):
+    from PIL import Image
+    charts = built_copy / ".cache" / "charts"
+    for cached in charts.glob("*.png"):
+        cached.write_bytes(cached.read_bytes()[:100])        # truncated, as a full disk leaves it
+    for cached in charts.glob("*.svg"):
+        cached.write_text("<svg/>")                           # valid, but not the chart
+    result = _build_into(built_copy, "--force", "--format", "docx")
+    assert result.returncode == 0, result.stderr
+    for cached in charts.glob("*.png"):
+        Image.open(cached).load()                             # whole again
+    with zipfile.ZipFile(built_copy / "mini.en.docx") as package:
+        embedded = [package.read(n) for n in package.namelist() if n.startswith("word/media/")]
+    assert any(len(data) > 1000 and data in {c.read_bytes() for c in charts.glob("*.png")} for data in embedded)
+
+
+@pytest.mark.parametrize("manifest", ['[1, 2, 3]', '{"mini.en.pdf": "x"}', '{"mini.en.pdf": {"bytes": "9"}}',
+                                      '{not json', '"text"'])
+def test_a_manifest_of_the_wrong_shape_is_ignored_with_a_notice(built_copy, manifest):
+    (built_copy / ".manifest.json").write_text(manifest)
+    result = _build_into(built_copy)
+    assert result.returncode == 0, result.stderr
+    assert "notice" in result.stderr and ".manifest.json" in result.stderr and "Traceback" not in result.stderr
+    assert "4 document(s) written" in result.stdout
+    again = _build_into(built_copy)
+    assert "up to date: 4" in again.stdout and "notice" not in again.stderr
+
+
+def test_a_hand_edit_that_keeps_size_and_time_is_rebuilt(built_copy):
+    document = built_copy / "mini.en.pdf"
+    original = document.read_bytes()
+    stat = document.stat()
+    middle = len(original) // 2
+    document.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:])
+    os.utime(document, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert document.stat().st_size == stat.st_size
+    result = _build_into(built_copy)
+    assert result.returncode == 0 and "1 document(s) written" in result.stdout, result.stdout
+    assert document.read_bytes() == original
+
+
+@pytest.mark.parametrize("where", ["content", "content/mini", "templates", "reportgen/sub"])
+def test_an_output_folder_inside_the_inputs_is_refused(tmp_path, where):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    out = content / where.removeprefix("content").lstrip("/") if where.startswith("content") else ROOT / where
+    result = run_build("--content", str(content), "--output", str(out))
+    assert result.returncode == 2 and "lies inside" in result.stderr and "Traceback" not in result.stderr
+    assert not list(out.glob("mini.*")) and not (out / ".manifest.json").exists()
+
+
+def test_an_output_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "out.pdf"
+    file.write_text("not a folder")
+    result = run_build("--content", str(FIXTURES / "valid"), "--output", str(file))
+    assert result.returncode == 2 and "is a file" in result.stderr, result.stderr

@@ -25,7 +25,8 @@ REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "refer
 TABLE_STYLE = "Light List Accent 1"
 STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
           "Caption", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
-          "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE)
+          "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE,
+          "Recommendation Title", "Recommendation Field", "Recommendation Label")
 
 
 def bookmark_name(anchor: str) -> str:
@@ -148,7 +149,7 @@ class DocxWriter:
     def block(self, block, style: str = "Body Text") -> None:
         method = {m.Paragraph: self.paragraph, m.BulletList: self.bullet_list, m.NumberedList: self.numbered_list,
                   m.Table: self.table, m.Figure: self.figure, m.KeyFigures: self.key_figures,
-                  m.Callout: self.callout}[type(block)]
+                  m.Callout: self.callout, m.Recommendations: self.recommendations}[type(block)]
         method(block, style)
 
     def paragraph(self, block: m.Paragraph, style: str) -> None:
@@ -215,6 +216,20 @@ class DocxWriter:
         self._bookmark(title, bookmark_name(block.anchor))
         for child in block.blocks:
             self.block(child, "Quote")
+
+    def recommendations(self, block: m.Recommendations, style: str) -> None:
+        """Numbered cards: the rank and title, then one labelled paragraph per field; the styles keep each
+        card on one page (keep with next, except after the card's last field)."""
+        for item in block.items:
+            title = self._paragraph("Recommendation Title", [m.Text(f"{item.rank}.\t"), *item.title])
+            self._bookmark(title, bookmark_name(item.anchor))
+            if item is block.items[0] and item.anchor != block.anchor:
+                self._bookmark(title, bookmark_name(block.anchor))
+            for field in item.fields:
+                paragraph = self._add_paragraph("Recommendation Field")
+                _style_run(_run(paragraph, f"{field.label} ", self.report.tag)._r, "RecommendationLabel")
+                self._runs(paragraph, field.spans)
+            paragraph.paragraph_format.keep_with_next = False
 
     def _sources(self) -> None:
         labels = self.report.labels

@@ -1,0 +1,76 @@
+"""Issue 10 (code): the recommendations block, the information cut-off, annexes and the enforced glossary.
+
+Built on the mini fixture through the real CLI and read back from the PDF (pypdf) and the DOCX (python-docx).
+Error cases live in fixtures/invalid.yaml (test_hardening.py runs them).
+"""
+from __future__ import annotations
+
+import docx
+import pytest
+
+from conftest import FIXTURES
+from readback import docx_bookmarks, normalise_spaces, pdf_text
+from reportgen.writers.docx import bookmark_name
+
+MINI = FIXTURES / "valid" / "mini"
+CARDS = {
+    "en": [("1", "Hold one yearly dialogue", "Deadline: December 2026"),
+           ("2", "Share the assets ledger", "Deadline: March 31, 2027"),
+           ("3", "Run a joint drill", "Deadline: June 2027")],
+    "fr": [("1", "Tenir un seul dialogue annuel", "Échéance : décembre 2026"),
+           ("2", "Partager le registre des avoirs", "Échéance : 31 mars 2027"),
+           ("3", "Organiser un exercice commun", "Échéance : juin 2027")],
+}
+LABELS = {"en": ["Action:", "U.S. lead:", "Belgian partner:", "Deliverable:", "Deadline:", "Resources:"],
+          "fr": ["Action :", "Chef de file américain :", "Partenaire belge :", "Livrable :", "Échéance :",
+                 "Moyens :"]}
+REF = {"en": "Start with recommendation 1.", "fr": "Commencer par la recommandation 1."}
+
+
+# ---- recommendations ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_recommendations_print_as_numbered_cards_in_the_pdf(mini_output, lang):
+    text = normalise_spaces(pdf_text(mini_output / f"mini.{lang}.pdf"))
+    assert REF[lang] in text
+    position = 0
+    for rank, title, deadline in CARDS[lang]:
+        card = text.index(f"{rank} {title}", position)
+        for label in LABELS[lang]:
+            assert label in text[card:card + 600], (title, label)
+        assert deadline in text[card:card + 600]
+        position = card
+    assert "Chef de file américain : Département d’État" in text if lang == "fr" else \
+        "U.S. lead: Department of State, Bureau of European Affairs" in text
+
+
+def test_recommendation_cards_are_kept_whole_by_the_stylesheet(mini_output):
+    html = (mini_output / "mini.en.html").read_text(encoding="utf-8")
+    assert html.count('<article class="recommendation"') == 3
+    assert 'id="rec-talks"' in html and 'id="rec-drill"' in html
+    css = (FIXTURES.parent.parent / "templates" / "print.css").read_text(encoding="utf-8")
+    assert "page-break-inside: avoid" in css.split(".recommendation {")[1].split("}")[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_recommendations_in_word_use_named_styles_only(mini_output, lang):
+    path = mini_output / f"mini.{lang}.docx"
+    document = docx.Document(str(path))
+    cards = [p for p in document.paragraphs if p.style.name.startswith("Recommendation")]
+    titles = [p for p in cards if p.style.name == "Recommendation Title"]
+    assert [p.text for p in titles] == [f"{rank}.\t{title}" for rank, title, _ in CARDS[lang]]
+    fields = [p for p in cards if p.style.name == "Recommendation Field"]
+    assert len(fields) == 3 * 6
+    for index, paragraph in enumerate(fields):
+        label = LABELS[lang][index % 6]
+        assert normalise_spaces(paragraph.text).startswith(label + " "), paragraph.text
+        first_run = paragraph.runs[0]
+        assert first_run.style.name == "Recommendation Label" and first_run.bold is None   # bold by its style
+        assert paragraph.paragraph_format.left_indent is None        # indents come from the style
+    assert [normalise_spaces(p.text) for p in fields[4::6]] == [deadline for *_, deadline in CARDS[lang]]
+    # A card stays on one page: its paragraphs keep with the next, the last field of each card does not.
+    assert all(p.paragraph_format.keep_with_next is False for p in fields[5::6])
+    style = document.styles["Recommendation Field"]
+    assert style.paragraph_format.keep_with_next and style.paragraph_format.keep_together
+    assert bookmark_name("rec-talks") in docx_bookmarks(path) and bookmark_name("rec-drill") in docx_bookmarks(path)
+
