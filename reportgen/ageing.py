@@ -1,8 +1,7 @@
 """The ageing warning: a report whose information cut-off (`facts_as_of`) is over six months old.
 
-Light on purpose (YAML only, no validation), so even a build with nothing to rebuild, the usual nightly
-case, tells the owner the report is ageing. Not made an error by --strict: content does not become invalid
-with time, and a scheduled build should still publish.
+A warning like the validators' (see findings.py): --check and every build print it, a build with nothing to
+rebuild through the findings cache (kept per day), and --strict refuses it.
 """
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-
-import yaml
 
 from .errors import Problem
 
@@ -29,21 +26,14 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
 
 
-def warnings(folders, on: dt.date | None = None) -> list[Problem]:
-    on = on or today()
-    found = []
-    for folder in folders:
-        file = Path(folder) / "report.yaml"
-        try:
-            text = file.read_text(encoding="utf-8")
-            cut_off = yaml.safe_load(text).get("facts_as_of")
-        except Exception:  # an unreadable report.yaml: validation says why
-            continue
-        if not isinstance(cut_off, dt.date) or months_between(cut_off, on) < AGEING_MONTHS:
-            continue
-        line = next((i for i, row in enumerate(text.splitlines(), 1) if re.match(r"facts_as_of\s*:", row)), None)
-        found.append(Problem(file, line, 1 if line else None, "facts_as_of",
-                             f"the information cut-off {cut_off} is {months_between(cut_off, on)} months old "
-                             f"(more than {AGEING_MONTHS}): the report is ageing",
-                             "update the facts, then move facts_as_of forward", "warning"))
-    return found
+def warnings(folder: Path, cut_off: dt.date, on: dt.date | None = None) -> list[Problem]:
+    """The warning, located on the facts_as_of line of report.yaml, or nothing while the report is current."""
+    months = months_between(cut_off, on or today())
+    if months < AGEING_MONTHS:
+        return []
+    file = Path(folder) / "report.yaml"
+    lines = file.read_text(encoding="utf-8").splitlines()
+    line = next((i for i, row in enumerate(lines, 1) if re.match(r"facts_as_of\s*:", row)), None)
+    return [Problem(file, line, 1 if line else None, "facts_as_of",
+                    f"the information cut-off {cut_off} is {months} months old (more than {AGEING_MONTHS}): "
+                    "the report is ageing", "update the facts, then move facts_as_of forward", "warning")]

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__
 from .assemble import assemble
 from .errors import BuildError, ContentError, Problem
-from .plan import TEMPORARY, Job, tool_versions
+from .plan import TEMPORARY, Job, file_digest, tool_versions
 from .validate import RawReport, load_report
 
 _REPORTS: dict[str, RawReport] = {}   # set before workers fork, so they inherit the validated content
@@ -156,8 +156,9 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
         info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
     return {"path": str(target), "report": job.report, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
+            "sha256": file_digest(target),
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
-            "warnings": info.get("warnings", [])}
+            "warnings": info.get("warnings", []), "details": info.get("details", [])}
 
 
 @contextmanager
@@ -259,8 +260,9 @@ def _exit_with_parent(parent: int) -> None:
 class Progress:
     """A live status line on a terminal; plain lines under cron and CI; nothing but errors when quiet."""
 
-    def __init__(self, total: int, quiet: bool, stream=None):
+    def __init__(self, total: int, quiet: bool, stream=None, verbose: bool = False):
         self.total, self.quiet, self.stream, self.count = total, quiet, stream or sys.stdout, 0
+        self.verbose = verbose and not quiet
         self.live = self.stream.isatty() and not quiet
 
     def done(self, job: Job, summary: dict) -> None:
@@ -278,6 +280,9 @@ class Progress:
         line = f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)"
         self._clear()
         print(line, file=self.stream)
+        if self.verbose:
+            for detail in summary.get("details", []):
+                print(f"  {detail}", file=self.stream)
         if self.live and self.count < self.total:
             print(f"[{self.count}/{self.total}] building…", end="\r", file=self.stream, flush=True)
 
