@@ -236,7 +236,6 @@ def build(args) -> int:
         if not jobs:
             print("build.py: error: nothing to build (no report declares the requested languages)", file=sys.stderr)
             return 2
-        from .errors import ContentError
         try:
             found = _findings(args, jobs, fingerprints, {})
         except ContentError as exc:
