@@ -282,7 +282,7 @@ def _build(args, jobs, work, manifest, fingerprints, unplanned, started) -> int:
             print(warning, file=sys.stderr)
     if _refused(args, found, "nothing was written"):
         return 2
-    progress = Progress(len(work), args.quiet)
+    progress = Progress(len(work), args.quiet, verbose=args.verbose)
     try:
         with build_lock(args.output):
             summaries = run(work, reports, args.output, max(1, args.jobs), progress.done)
