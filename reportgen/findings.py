@@ -8,12 +8,12 @@ output/.findings.json) as long as the ledger and the day are the same, so it sta
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import ageing
 from .plan import LEDGER, write_json
 
 CACHE = ".findings.json"
@@ -60,7 +60,8 @@ def of_report(raw, langs: tuple[str, ...] | None = None) -> Findings:
     from . import ledger
     from .validate import stale_figures
 
-    found = Findings(other=list(raw.warnings), old_figures=stale_figures(raw))
+    found = Findings(other=[*raw.warnings, *ageing.warnings(raw.folder, raw.meta.facts_as_of)],
+                     old_figures=stale_figures(raw))
     if len(raw.languages) > 1:
         for state in ledger.status(raw):
             if langs is None or state.lang in langs:
@@ -73,7 +74,7 @@ def cache_key(folder: Path, fingerprints: list[str], langs) -> str:
     """What the findings of a report depend on: its inputs, its ledger, the languages asked for, today."""
     ledger = folder / LEDGER
     recorded = hashlib.sha256(ledger.read_bytes()).hexdigest() if ledger.is_file() else ""
-    digest = hashlib.sha256(json.dumps([sorted(fingerprints), list(langs or ()), dt.date.today().isoformat(),
+    digest = hashlib.sha256(json.dumps([sorted(fingerprints), list(langs or ()), ageing.today().isoformat(),
                                         recorded]).encode())
     return digest.hexdigest()
 

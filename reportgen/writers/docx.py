@@ -129,7 +129,8 @@ class DocxWriter:
             self._paragraph("Cover Line", [m.Text(report.classification.upper())])
         self._paragraph("Title", [m.Text(report.title)])
         self._paragraph("Subtitle", [m.Text(report.subtitle)])
-        for line in (labels["as_of"].format(date=report.date_text),
+        for line in (labels["facts_as_of"].format(date=report.facts_as_of_text),
+                     labels["published"].format(date=report.date_text),
                      f"{labels['version']} {report.version} · {labels['language_name']}",
                      f"{labels['prepared_by']} {', '.join(report.authors)}"):
             self._paragraph("Cover Line", [m.Text(line)])
