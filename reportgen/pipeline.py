@@ -44,7 +44,7 @@ def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[s
     reports, problems, warnings = {}, [], []
     for folder in folders:
         try:
-            raw = load_report(folder)
+            raw = load_report(folder, langs)
         except ContentError as exc:
             problems.extend(exc.problems)
             continue

@@ -13,7 +13,7 @@ from . import schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references
-from .load import YamlDoc, read_yaml
+from .load import YamlDoc, key_path, read_yaml
 
 
 @dataclass
@@ -161,8 +161,12 @@ def _allowed_keys(kind, loc: tuple) -> list[str]:
 # ---------------------------------------------------------------------------------------------- files
 
 
-def load_report(folder: Path) -> RawReport:
-    """Read and check one report folder; raise ContentError listing every problem."""
+def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport:
+    """Read and check one report folder; raise ContentError listing every problem.
+
+    With `langs` (--lang en), the problems of the other languages do not stop the build: each such language
+    gets one warning saying what it lacks, so a writer can preview an English draft before the French exists.
+    """
     problems: list[Problem] = []
     files: list[Path] = []
 
@@ -180,10 +184,11 @@ def load_report(folder: Path) -> RawReport:
     if meta is None:
         raise ContentError(problems)
 
-    figures, sources, charts, data_where = _load_data(folder, read, problems)
+    figures, sources, charts, data_where, broken = _load_data(folder, read, problems)
     languages = {}
+    set_aside: dict[str, list[Problem]] = {code: [] for code in meta.languages if langs and code not in langs}
     for code, tag in meta.languages.items():
-        language = _load_language(folder, code, tag, meta, read, problems)
+        language = _load_language(folder, code, tag, meta, read, set_aside.get(code, problems))
         if language:
             languages[code] = language
     for extra in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in meta.languages
@@ -191,14 +196,31 @@ def load_report(folder: Path) -> RawReport:
         problems.append(report_doc.problem(("languages",), f"folder '{extra.name}/' is not a declared language",
                                            f"add '{extra.name}: <tag>' under languages, or remove the folder"))
     # Cross-checks run on whatever loaded, so one run reports everything it can.
-    _check_data(data_where, figures, sources, charts, problems)
-    _check_references(languages, figures, sources, charts, problems)
+    _check_data(data_where, figures, sources, charts, problems, broken)
+    _check_references(languages, figures, sources, charts, problems, broken)
     _check_parity(list(languages.values()), problems)
+    for code, aside in set_aside.items():
+        aside += [p for p in problems if Path(p.file).is_relative_to(folder / code)]
+    problems = [p for p in problems if not any(p in aside for aside in set_aside.values())]
     if problems:
         raise ContentError(problems)
     report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)
-    report.warnings = _unused_sources(report, data_where)
+    report.warnings = _unused_sources(report, data_where) + [
+        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside]
     return report
+
+
+def _not_ready(folder: Path, code: str, problems: list[Problem], langs) -> Problem:
+    """One warning for a language left out with --lang, naming the files it lacks."""
+    missing = [f"{code}/"] if not (folder / code).is_dir() else \
+        sorted({str(Path(p.file).relative_to(folder)) for p in problems
+                if p.line is None and Path(p.file).is_relative_to(folder / code)})
+    others = len(problems) - len(missing)
+    lacks = ", ".join(filter(None, [f"it lacks {', '.join(missing)}" if missing else "",
+                                    f"{others} other problem(s)" if others else ""]))
+    return Problem(folder / "report.yaml", None, None, "languages", f"language '{code}' is not ready ({lacks}); "
+                   f"left out, as --lang {','.join(langs)} asks", f"build.py --check --lang {code} lists its problems",
+                   "warning")
 
 
 def _load_data(folder: Path, read, problems: list[Problem]):
@@ -206,16 +228,17 @@ def _load_data(folder: Path, read, problems: list[Problem]):
     sources: dict = {}
     charts: dict = {}
     where: dict[tuple[str, str], YamlDoc] = {}
+    broken: set[tuple[str, str]] = set()
     for file in sorted((folder / "data").glob("*.yaml")):
         doc = read(file)
         if doc is None:
             continue
-        data = check(doc, (), schema.DataFile, doc.data, problems)
-        if data is None:
-            continue
-        for kind, target, items in (("figures", figures, data.figures), ("sources", sources, data.sources),
-                                    ("charts", charts, data.charts)):
+        for kind, items in _data_entries(doc, problems):
+            target = {"figures": figures, "sources": sources, "charts": charts}[kind]
             for key, value in items.items():
+                if value is None:   # invalid, already reported: still known, so not reported again where used
+                    broken.add((kind, key))
+                    continue
                 if key in target:
                     first = where[(kind, key)]
                     problems.append(doc.problem((kind, key), f"duplicate id '{key}' (also in "
@@ -223,7 +246,33 @@ def _load_data(folder: Path, read, problems: list[Problem]):
                                                 "give one of them another id"))
                 target[key] = value
                 where[(kind, key)] = doc
-    return figures, sources, charts, where
+    return figures, sources, charts, where, broken
+
+
+DATA_KINDS = {"figures": schema.FigureData, "sources": schema.SourceData, "charts": schema.ChartData}
+
+
+def _data_entries(doc: YamlDoc, problems: list[Problem]):
+    """(kind, {id: entry, or None when invalid}) for each kind of a data file. Each entry is checked on its
+    own: one misspelled key costs that entry only, not the whole file and every reference to its entries."""
+    data = doc.data
+    if not isinstance(data, dict) or any(key not in DATA_KINDS or not isinstance(value or {}, dict)
+                                         for key, value in data.items()):
+        shape = {key: {} if key in DATA_KINDS and isinstance(value, dict) else value
+                 for key, value in data.items()} if isinstance(data, dict) else data
+        check(doc, (), schema.DataFile, shape, problems)   # the file's own shape: top-level keys, mappings
+        if not isinstance(data, dict):
+            return
+    for kind, model in DATA_KINDS.items():
+        items = data.get(kind) or {}
+        if isinstance(items, dict):
+            yield kind, {key: _data_entry(doc, kind, model, key, value, problems) for key, value in items.items()}
+
+
+def _data_entry(doc: YamlDoc, kind: str, model, key, value, problems: list[Problem]):
+    valid_id = check(doc, (kind,), dict[schema.Id, object], {key: None}, problems) is not None
+    entry = check(doc, (kind, key), model, value, problems)
+    return entry if valid_id else None
 
 
 def _data_problem(where: dict, kind: str, key: str, path: tuple, message: str, hint: str,
@@ -231,14 +280,16 @@ def _data_problem(where: dict, kind: str, key: str, path: tuple, message: str, h
     return where[(kind, key)].problem((kind, key) + path, message, hint, severity)
 
 
-def _check_data(where: dict, figures, sources, charts, problems: list[Problem]) -> None:
+def _check_data(where: dict, figures, sources, charts, problems: list[Problem], broken=frozenset()) -> None:
     for key, figure in figures.items():
-        if figure.source not in sources:
+        if figure.source not in sources and ("sources", figure.source) not in broken:
             problems.append(_data_problem(where, "figures", key, ("source",), f"unknown source '{figure.source}'",
                                           _suggest(figure.source, sources)))
     for key, chart in charts.items():
         for field_name in ("points", "guides"):
             for index, figure_id in enumerate(getattr(chart, field_name)):
+                if ("figures", figure_id) in broken:
+                    continue
                 if figure_id not in figures:
                     problems.append(_data_problem(where, "charts", key, (field_name, index),
                                                   f"unknown figure '{figure_id}'", _suggest(figure_id, figures)))
@@ -346,7 +397,10 @@ def walk_blocks(blocks: list[RawBlock]):
         yield from walk_blocks(block.children)
 
 
-def _check_references(languages, figures, sources, charts, problems: list[Problem]) -> None:
+def _check_references(languages, figures, sources, charts, problems: list[Problem], broken=frozenset()) -> None:
+    """Every reference resolves. An entry of data/ that is itself invalid (in `broken`) counts as known: its
+    error is reported once, where it is."""
+    data_kind = {"value": "figures", "year": "figures", "cite": "sources", "chart": "charts"}
     for language in languages.values():
         targets: dict[str, tuple] = {}
 
@@ -382,7 +436,7 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                 for path, text in block.located_texts():
                     _check_printable(block.doc, path, text, problems)
                     for kind, key in references(parse_inline(text)):
-                        if key not in known[kind]:
+                        if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
                             problems.append(block.doc.problem(
                                 path, f"unknown {what[kind]} '{key}' in {{{kind}:{key}}}",
@@ -391,13 +445,14 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                     problem = image_problem(block.doc.file.parent.parent, block.payload.image)
                     if problem:
                         problems.append(block.doc.problem(block.path + ("figure", "image"), *problem))
-                if block.kind == "figure" and block.payload.chart and block.payload.chart not in charts:
+                if block.kind == "figure" and block.payload.chart and block.payload.chart not in charts \
+                        and ("charts", block.payload.chart) not in broken:
                     problems.append(block.doc.problem(block.path + ("figure", "chart"),
                                                       f"unknown chart '{block.payload.chart}'",
                                                       _suggest(block.payload.chart, charts)))
                 if block.kind == "keyfigures":
                     for i, item in enumerate(block.payload.items):
-                        if item.value not in figures:
+                        if item.value not in figures and ("figures", item.value) not in broken:
                             problems.append(block.doc.problem(block.path + ("keyfigures", "items", i, "value"),
                                                               f"unknown figure '{item.value}'",
                                                               _suggest(item.value, figures)))
@@ -464,23 +519,48 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
 
 
 def _check_parity(languages: list[RawLanguage], problems: list[Problem]) -> None:
-    """Every language must hold the same sections and blocks as the first one declared."""
+    """Every language must hold the same sections and blocks as the first one declared.
+
+    What already has an error (in either language) is not compared: a typo in an English block is reported
+    once, in the English file, not again as a difference in the French one."""
     if len(languages) < 2:
         return
+    faulty = _Faults(problems)
     reference = languages[0]
     for other in languages[1:]:
-        _compare_matching(reference, reference.sections, other, other.sections, problems)
+        _compare_matching(reference, reference.sections, other, other.sections, problems, faulty)
 
 
-def _compare_matching(ref_lang, ref_sections: list[RawSection], lang, sections: list[RawSection], problems) -> None:
+class _Faults:
+    """Where problems were found: (file, key path); a place is faulty if a problem lies at or under it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.keys = {(str(p.file), p.key) for p in problems}
+
+    def within(self, doc: YamlDoc, path: tuple) -> bool:
+        base = key_path(path)
+        return any(file == str(doc.file) and (not base or key == base or key.startswith((base + ".", base + "[")))
+                   for file, key in self.keys)
+
+
+def _compare_matching(ref_lang, ref_sections: list[RawSection], lang, sections: list[RawSection], problems,
+                      faulty: _Faults) -> None:
     """Compare the sections both languages have (by id); missing ones are reported by the caller."""
     theirs = {section.id: section for section in sections}
     for ref_section in ref_sections:
         if ref_section.id in theirs:
-            _compare_sections(ref_lang, ref_section, lang, theirs[ref_section.id], problems)
+            _compare_sections(ref_lang, ref_section, lang, theirs[ref_section.id], problems, faulty)
 
 
-def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
+def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems, faulty: _Faults) -> None:
+    if not any(faulty.within(s.doc, s.path + ("subsections",)) for s in (ref, sec)):
+        _compare_subsection_ids(ref_lang, ref, lang, sec, problems)
+    if not any(faulty.within(s.doc, s.path + ("blocks",)) for s in (ref, sec)):
+        _compare_blocks(ref_lang, ref, lang, sec, problems)
+    _compare_matching(ref_lang, ref.subsections, lang, sec.subsections, problems, faulty)
+
+
+def _compare_subsection_ids(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
     ref_file = f"{ref_lang.code}/{ref.doc.file.name}"
     ref_ids = [s.id for s in ref.subsections]
     ids = [s.id for s in sec.subsections]
@@ -495,8 +575,6 @@ def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems
     if [i for i in ids if i in ref_ids] != [i for i in ref_ids if i in ids]:
         problems.append(sec.doc.problem(sec.path, f"subsections are not in the order of {ref_file}: "
                                         f"{', '.join(ref_ids)}", "reorder them"))
-    _compare_blocks(ref_lang, ref, lang, sec, problems)
-    _compare_matching(ref_lang, ref.subsections, lang, sec.subsections, problems)
 
 
 def _compare_blocks(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
