@@ -188,6 +188,7 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     languages = {}
     set_aside: dict[str, list[Problem]] = {code: [] for code in meta.languages if langs and code not in langs}
     for code, tag in meta.languages.items():
+        _check_language_setup(report_doc, code, tag, set_aside.get(code, problems))
         language = _load_language(folder, code, tag, meta, read, set_aside.get(code, problems))
         if language:
             languages[code] = language
@@ -221,6 +222,36 @@ def _not_ready(folder: Path, code: str, problems: list[Problem], langs) -> Probl
     return Problem(folder / "report.yaml", None, None, "languages", f"language '{code}' is not ready ({lacks}); "
                    f"left out, as --lang {','.join(langs)} asks", f"build.py --check --lang {code} lists its problems",
                    "warning")
+
+
+def _check_language_setup(report_doc: YamlDoc, code: str, tag: str, problems: list[Problem]) -> None:
+    """A declared language needs a locale CLDR knows (its formats) and templates/strings/<code>.yaml with
+    every label the English file has."""
+    from babel import Locale, UnknownLocaleError
+
+    from .locale import STRINGS_DIR, strings_file
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        problems.append(report_doc.problem(("languages", code), f"'{tag}' is not a locale CLDR knows",
+                                           "use a language-COUNTRY tag such as de-DE or nl-BE"))
+    file = strings_file(code)
+    if not file.is_file():
+        problems.append(report_doc.problem(("languages", code), f"no interface labels for '{code}': "
+                                           f"{file.relative_to(STRINGS_DIR.parent.parent)} does not exist",
+                                           f"copy templates/strings/en.yaml to {file.name} and translate the labels"))
+        return
+    doc = read_yaml(file, problems)
+    reference = read_yaml(STRINGS_DIR / "en.yaml", [])
+    if doc is None or reference is None:
+        return
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "expected a mapping of labels", "copy templates/strings/en.yaml"))
+        return
+    missing = [key for key in reference.data if key not in doc.data]
+    if missing:
+        problems.append(doc.problem((), f"labels missing: {', '.join(missing)}",
+                                    "copy them from templates/strings/en.yaml and translate them"))
 
 
 def _load_data(folder: Path, read, problems: list[Problem]):
