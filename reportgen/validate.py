@@ -354,7 +354,7 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
                                 "give the title and subtitle of this language"))
     language_meta = check(meta_doc, (), schema.LanguageMeta, meta_doc.data, problems) if meta_doc else None
     sections = []
-    for section_id in meta.sections:
+    for section_id in [*meta.sections, *meta.annexes]:
         file = lang_dir / f"{section_id}.yaml"
         if not file.is_file():
             problems.append(Problem(file, None, None, "", f"section '{section_id}' (listed in report.yaml) is "
@@ -365,11 +365,12 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
             section = _section(doc, (), section_id, schema.SectionFile, problems)
             if section:
                 sections.append(section)
-    listed = set(meta.sections) | {"meta"}
+    listed = set(meta.sections) | set(meta.annexes) | {"meta"}
     for file in sorted(lang_dir.glob("*.yaml")):
         if file.stem not in listed:
-            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections",
-                                    "add it to sections: in report.yaml, or remove the file"))
+            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections "
+                                    "or annexes", "add it to sections: (or annexes:) in report.yaml, or remove "
+                                    "the file"))
     if language_meta is None:
         return None
     return RawLanguage(code, tag, language_meta, sections)
