@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from . import schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
-from .inline import RawSpan, parse_inline, references
+from .inline import RawSpan, parse_inline, references, refused_links
 from .load import YamlDoc, key_path, read_yaml
 
 
@@ -470,6 +470,11 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
         for section in walk_sections(language.sections):
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
+                    for href in refused_links(parse_inline(text)):
+                        problems.append(block.doc.problem(path, f"link target '{href}' is not an http, https or "
+                                                          "mailto URL", "link to a web page (https://...) or an "
+                                                          "e-mail address (mailto:...); point inside the report "
+                                                          "with {ref:id}"))
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
