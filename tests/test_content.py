@@ -88,7 +88,7 @@ def test_editing_english_makes_french_stale(tmp_path):
     shutil.copytree(CONTENT, copy)
     file = copy / "belgium" / "en" / "preface.yaml"
     text = file.read_text(encoding="utf-8")
-    file.write_text(text.replace("The United States and the Kingdom", "Indeed, the United States and the Kingdom", 1),
+    file.write_text(text.replace("This proposal is written for", "Indeed, this proposal is written for", 1),
                     encoding="utf-8")
     result = run_build("--content", str(copy), "--check")
     assert result.returncode == 0
