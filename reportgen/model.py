@@ -210,6 +210,7 @@ class Report:
     sections: tuple = ()
     sources: tuple = ()
     charts: tuple = ()  # every Chart used, in order
+    timestamp: dt.datetime | None = None   # when the files say they were made (UTC): SOURCE_DATE_EPOCH, else date
 
 
 def walk(sections) -> "iter[Section]":

@@ -88,7 +88,7 @@ class DocxWriter:
     def _save(self) -> bytes:
         buffer = io.BytesIO()
         self.document.save(buffer)
-        return normalized_zip(buffer.getvalue(), self.report.date)
+        return normalized_zip(buffer.getvalue(), self.report.timestamp)
 
     def _paginate(self) -> None:
         """Page numbers of the contents and the page count, from LibreOffice's layout when it is installed
@@ -377,7 +377,7 @@ class DocxWriter:
         props.comments = ""
         props.category = ""
         props.last_modified_by = ", ".join(report.authors)
-        moment = dt.datetime.combine(report.date, dt.time(12, 0))
+        moment = report.timestamp
         props.created = props.modified = props.last_printed = moment
         props.revision = 1          # saves of this file, not the report's version (that is props.version)
         props.identifier = f"{report.id}.{report.lang}"
@@ -650,7 +650,7 @@ def _set_num(paragraph, num_id: int) -> None:
 
 def normalized_zip(data: bytes, date: dt.date) -> bytes:
     """Rewrite the DOCX zip with fixed entry timestamps, so equal input gives byte-identical files."""
-    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    stamp = (min(max(date.year, 1980), 2107), date.month, date.day, 0, 0, 0)   # what a zip can hold
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
