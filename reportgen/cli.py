@@ -60,12 +60,22 @@ def _positive(text: str) -> int:
 COMMANDS = """commands:
   review FILE.docx [--format json]
                         list a reviewer's comments and tracked changes in a DOCX,
-                        with the content file, line and key each belongs to"""
+                        with the content file, line and key each belongs to
+  new section ID [--report NAME]
+                        add a section to report.yaml and a file for it in every language
+  new language CODE TAG [--report NAME]
+                        declare a language (e.g. nl nl-BE), copy the texts to translate
+                        and the interface labels (templates/strings/CODE.yaml)
+  new report ID [--languages en:en-US,fr:fr-BE]
+                        start a new report folder under content/
+Run `build.py review --help` or `build.py new --help` for their options.
+"""
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
-                usage="build.py [options]\n       build.py review FILE.docx [--format json]", epilog=COMMANDS,
+                usage="build.py [options]\n       build.py review FILE.docx [--format json]\n"
+                      "       build.py new section|language|report ...", epilog=COMMANDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")
     p.add_argument("--format", type=_csv(FORMATS), default=("pdf", "docx"),
@@ -112,6 +122,9 @@ def main(argv: list[str]) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["new"]:
+        from .scaffold import main as new
+        return new(argv[1:], ROOT / "content")
     if argv[:1] == ["review"]:
         from .review import main as review
         return review(argv[1:], ROOT / "content")
