@@ -169,10 +169,13 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     """
     problems: list[Problem] = []
     files: list[Path] = []
+    docs: list[YamlDoc] = []
 
     def read(file: Path) -> YamlDoc | None:
         files.append(file)
-        return read_yaml(file, problems)
+        doc = read_yaml(file, problems)
+        docs.extend([doc] if doc else [])
+        return doc
 
     report_doc = read(folder / "report.yaml") if (folder / "report.yaml").is_file() else None
     if report_doc is None:
@@ -200,6 +203,9 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     _check_data(data_where, figures, sources, charts, problems, broken)
     _check_references(languages, figures, sources, charts, problems, broken)
     _check_parity(list(languages.values()), problems)
+    for doc in docs:   # every string may be printed (titles, authors, sources, captions, labels): check them all
+        for path, text in _strings(doc.data, ()):
+            _check_printable(doc, path, text, problems)
     for code, aside in set_aside.items():
         aside += [p for p in problems if Path(p.file).is_relative_to(folder / code)]
     problems = [p for p in problems if not any(p in aside for aside in set_aside.values())]
@@ -462,10 +468,8 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                          "cite": "define it under sources: in data/*.yaml",
                          "ref": "give a section, table (id:), figure (chart:) or recommendation (id:) this id"}
         for section in walk_sections(language.sections):
-            _check_printable(section.doc, section.path + ("title",), section.title, problems)
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
-                    _check_printable(block.doc, path, text, problems)
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
@@ -507,6 +511,18 @@ def _check_one_recommendations_list(language: RawLanguage, problems: list[Proble
                                           "a report has one ranked list: merge the two, and point to it with {ref:}"))
 
 
+def _strings(data, path: tuple):
+    """(key path, text) of every string value in a file's data."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, path + (index,))
+
+
 def _check_printable(doc: YamlDoc, path: tuple, text: str, problems: list[Problem]) -> None:
     missing = unprintable(text)
     if missing:
@@ -533,7 +549,10 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
         return f"image '{value}' is an absolute path", hint
     if ".." in Path(value).parts:
         return f"image '{value}' points outside the report folder", hint
-    target = image_path(folder, value)
+    try:
+        target = image_path(folder, value)
+    except (RuntimeError, OSError):   # Python raises RuntimeError on a symbolic link loop
+        return f"image '{value}' is a symbolic link that never reaches a file (a loop)", hint
     if not target.is_relative_to(folder.resolve()):
         return f"image '{value}' leads outside the report folder (through a symbolic link)", hint
     if not target.is_file():
@@ -546,6 +565,27 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
     with open(target, "rb") as stream:
         if not stream.read(len(magic)) == magic:
             return f"image '{value}' is not a valid {target.suffix[1:].upper()} file", "export it again"
+    return _decoding_problem(target, value)
+
+
+MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS = 10_000, 25_000_000   # a full-page image at 600 dpi is about 5000 x 7000
+
+
+def _decoding_problem(target: Path, value: str) -> tuple[str, str] | None:
+    """Decode the whole image: a truncated file or a pixel bomb is refused here, not dropped by a writer."""
+    from PIL import Image
+    try:
+        with Image.open(target) as image:
+            width, height = image.size
+            if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+                return (f"image '{value}' is {width} x {height} pixels, over the limit of {MAX_IMAGE_SIDE:,} a side "
+                        f"and {MAX_IMAGE_PIXELS:,} in all", "reduce its resolution")
+            image.load()
+    except Image.DecompressionBombError:   # Pillow's own, far higher, limit: refused before reading the size
+        return (f"image '{value}' has more pixels than Pillow allows, far over the limit of {MAX_IMAGE_PIXELS:,}",
+                "reduce its resolution")
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"image '{value}' cannot be decoded ({exc})", "the file is damaged or truncated: export it again"
     return None
 
 

@@ -450,3 +450,97 @@ def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(re
     event(f"exit {code}")
     assert code in (0, 2), err.getvalue()
     assert "internal error" not in err.getvalue()
+
+
+# ---- issue 14, class 4: no wrong output with exit 0 ------------------------------------------------------
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small valid PNG whose header claims another size: decoders believe the header."""
+    import struct
+    import zlib
+    data = (FIXTURES / "valid" / "mini" / "images" / "emblem.png").read_bytes()
+    header = b"IHDR" + struct.pack(">II", width, height) + data[24:29]
+    return data[:12] + header + struct.pack(">I", zlib.crc32(header)) + data[33:]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda png: png[: len(png) // 2], "cannot be decoded"),
+    (lambda png: _png_claiming(30_000, 30_000), "over the limit of 25,000,000"),
+    (lambda png: _png_claiming(12_000, 100), "12000 x 100 pixels, over the limit"),
+    (lambda png: png[:8] + b"\0" * 200, "cannot be decoded"),
+], ids=["truncated", "pixel bomb", "too wide", "garbage after the signature"])
+def test_images_are_decoded_at_validation(content_copy, tmp_path, damage, message):
+    image = content_copy / "mini" / "images" / "emblem.png"
+    image.write_bytes(damage(image.read_bytes()))
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2 and "mini/en/second.yaml:15" in result.stderr and message in result.stderr, \
+        result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_image_symlink_loop_is_a_located_error(content_copy):
+    image = content_copy / "mini" / "images" / "emblem.png"
+    image.unlink()
+    image.symlink_to(image.name)
+    result = run_build("--content", str(content_copy), "--check")
+    assert result.returncode == 2 and "mini/en/second.yaml:15" in result.stderr and "loop" in result.stderr, \
+        result.stderr
+
+
+def test_chart_labels_are_drawn_literally():
+    import matplotlib
+    from reportgen.charts import _matplotlib, render
+    from reportgen.model import Chart, ChartPoint
+    _matplotlib()
+    chart = Chart("c", "bar", "USD", (ChartPoint("$5 or $6", 5.0, "$5"), ChartPoint("x_1^2", 6.0, "$6")), (), "en")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):   # text as text, to read it back
+        svg = render(chart)["svg"].decode()
+    assert "$5 or $6" in svg and "x_1^2" in svg
+
+
+def rename_ids(content: Path, renames: dict[str, str]) -> None:
+    """Rename ids in every language, references included, so only the renaming itself can be wrong."""
+    for file in (content / "mini").glob("*/*.yaml"):
+        text = file.read_text(encoding="utf-8")
+        for old, new in renames.items():
+            text = text.replace(old, new)
+        file.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, line", [("money-table", "first-2", 3), ("first-detail", "source-1", 14),
+                                            ("rec-talks", "second-2", 20)],
+                         ids=["table id = a block's generated name", "section id = a source's anchor",
+                              "recommendation id = a block's generated name"])
+def test_an_id_equal_to_another_or_to_a_generated_name_is_refused(content_copy, tmp_path, old, new, line):
+    rename_ids(content_copy, {old: new})
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"))
+    file = "second" if old != "first-detail" else "first"
+    assert result.returncode == 2 and f"mini/en/{file}.yaml:{line}:" in result.stderr, result.stderr
+    assert f"'{new}'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_long_ids_sharing_their_beginning_get_distinct_bookmarks(content_copy, tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+    long_ids = {"first-detail": "a-very-long-identifier-that-goes-on-and-on-one",
+                "money-table": "a-very-long-identifier-that-goes-on-and-on-two"}
+    rename_ids(content_copy, long_ids)
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path), "--format", "docx")
+    assert result.returncode == 0, result.stderr
+    body = docx.Document(str(tmp_path / "mini.en.docx")).element.body
+    names = [mark.get(qn("w:name")) for mark in body.iter(qn("w:bookmarkStart"))]
+    assert len(names) == len(set(names)) and all(len(name) <= 40 for name in names)
+    links = {link.get(qn("w:anchor")) for link in body.iter(qn("w:hyperlink")) if link.get(qn("w:anchor"))}
+    assert links <= set(names)
+    from reportgen.writers.docx import bookmark_name
+    one, two = (bookmark_name(i) for i in long_ids.values())
+    assert one != two and one[:31] == two[:31] and {one, two} <= set(names)
+
+
+def test_a_report_that_cannot_be_read_fails_every_run(content_copy, tmp_path):
+    broken = content_copy / "broken"
+    shutil.copytree(content_copy / "mini", broken)
+    (broken / "report.yaml").write_text("languages: {en: en-US\n")
+    for options in ([], ["--lang", "en"], ["--shard", "1/2"], ["--shard", "2/2"], ["--list-jobs"]):
+        result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"), *options)
+        assert result.returncode == 2 and "broken/report.yaml:" in result.stderr, (options, result.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import hashlib
 import re
 import subprocess
 import zipfile
@@ -33,8 +34,11 @@ STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text
 
 def bookmark_name(anchor: str) -> str:
     """Word bookmark names: a letter first, then letters, digits and underscores, at most 40 characters."""
-    name = "_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
-    return ("a" + name)[:40]
+    name = "a_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
+    if len(name) <= 40:
+        return name
+    # Cut to Word's 40 characters, keeping a hash of the whole id: long ids that share a beginning stay apart.
+    return name[:31] + "_" + hashlib.sha256(anchor.encode()).hexdigest()[:8]
 
 
 def source_bookmark(number: int) -> str:
