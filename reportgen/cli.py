@@ -339,24 +339,30 @@ def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> 
 
 
 def _mark_translated(reports: dict, spec: str, say) -> int:
+    """Record translations; a language or section no report has (a typo) is refused before anything is
+    recorded. With several reports, the language and sections apply to the reports that have them."""
     from . import ledger
 
     lang, _, files = spec.partition(":")
     sections = [f.strip() for f in files.split(",") if f.strip()] or None
-    for raw in reports.values():   # refuse a typo before recording anything
-        translated = list(raw.languages)[1:]
-        if lang not in translated:
-            print(f"build.py: error: --mark-translated {spec}: '{lang}' is not a translated language of "
-                  f"{raw.meta.id} (translated: {', '.join(translated) or 'none'})", file=sys.stderr)
-            return 2
-        unknown = [section for section in sections or () if section not in raw.meta.sections]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], raw.meta.sections, n=1)
-            print(f"build.py: error: --mark-translated {spec}: {raw.meta.id} has no section "
-                  f"{', '.join(repr(u) for u in unknown)}" + (f"; did you mean '{close[0]}'?" if close else "")
-                  + f" (sections: {', '.join(raw.meta.sections)})", file=sys.stderr)
-            return 2
-    for raw in reports.values():
-        count = ledger.mark(raw, lang, sections)
-        say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
+    translating = [raw for raw in reports.values() if lang in list(raw.languages)[1:]]
+    if not translating:
+        known = sorted({code for raw in reports.values() for code in list(raw.languages)[1:]})
+        print(f"build.py: error: --mark-translated {spec}: no report translates into '{lang}' (translated "
+              f"languages: {', '.join(known) or 'none'})", file=sys.stderr)
+        return 2
+    names = {raw.meta.id: list(raw.meta.sections) + list(getattr(raw.meta, "annexes", [])) for raw in translating}
+    known_sections = sorted({name for values in names.values() for name in values})
+    unknown = [section for section in sections or () if section not in known_sections]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known_sections, n=1)
+        print(f"build.py: error: --mark-translated {spec}: no section {', '.join(repr(u) for u in unknown)}"
+              + (f"; did you mean '{close[0]}'?" if close else "")
+              + f" (sections: {', '.join(known_sections)})", file=sys.stderr)
+        return 2
+    for raw in translating:
+        mine = [section for section in sections if section in names[raw.meta.id]] if sections else None
+        if mine != []:
+            count = ledger.mark(raw, lang, mine)
+            say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
     return 0
