@@ -202,6 +202,10 @@ BLOCK_KINDS: dict[str, object] = {
 }
 
 
+GlossaryForms = Annotated[list[Text], Field(min_length=1)]
+GlossaryFile = Annotated[list[dict[Id, Text | GlossaryForms]], Field(min_length=1)]   # glossary.py
+
+
 class SectionFile(Strict):
     title: Text
     blocks: list[dict] = []
