@@ -168,7 +168,8 @@ def fingerprint(job: Job, extra: str = "") -> str:
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \
             file.relative_to(ROOT)
-        digest.update(f"\0{label}\0{file_digest(file)}".encode())
+        state = file_digest(file) if file.exists() else "absent"   # a missing input is for validation to report
+        digest.update(f"\0{label}\0{state}".encode())
     return digest.hexdigest()
 
 

@@ -544,3 +544,22 @@ def test_a_report_that_cannot_be_read_fails_every_run(content_copy, tmp_path):
     for options in ([], ["--lang", "en"], ["--shard", "1/2"], ["--shard", "2/2"], ["--list-jobs"]):
         result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"), *options)
         assert result.returncode == 2 and "broken/report.yaml:" in result.stderr, (options, result.stderr)
+
+
+# ---- issue 14, class 6: every failure located ---------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["--check"], [], ["--mark-translated", "fr"]])
+def test_conflict_markers_in_translations_yaml_are_located(content_copy, tmp_path, command):
+    ledger = content_copy / "mini" / "translations.yaml"
+    ledger.write_text("# ledger\n<<<<<<< HEAD\nfr: {}\n=======\nfr: {first/title: abc}\n>>>>>>> theirs\n")
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"), *command)
+    assert result.returncode == 2, result.stderr
+    assert "mini/translations.yaml:2:1: error: unresolved merge conflict" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_translation_ledger_of_the_wrong_shape_is_located(content_copy):
+    (content_copy / "mini" / "translations.yaml").write_text("- just\n- a list\n")
+    result = run_build("--content", str(content_copy), "--check")
+    assert result.returncode == 2 and "mini/translations.yaml:1" in result.stderr and "expected a mapping" in \
+        result.stderr, result.stderr
