@@ -244,7 +244,7 @@ def write_atomically(target: Path, write) -> dict:
         os.replace(tmp, target)
         return info
     except Exception as exc:
-        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc}") from exc
+        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc or 'no details given'}") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
