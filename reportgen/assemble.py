@@ -166,8 +166,10 @@ def _source(source_id: str, number: int, ctx: _Context) -> m.Source:
     source = ctx.raw.sources[source_id]
     typo = ctx.locale.typography
     when = ctx.locale.date(source.date) if source.date else str(source.year)
+    languages = ctx.raw.meta.languages
+    code = source.lang or next(iter(languages))
     return m.Source(number, source_id, typo(source.title), typo(source.publisher), when, source.url,
-                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))))
+                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))), languages.get(code, code))
 
 
 # ---- inline ------------------------------------------------------------------------------------------

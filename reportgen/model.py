@@ -186,6 +186,7 @@ class Source:
     year: str           # the publication year, or its full date in the language's format
     url: str | None
     cited_from: tuple   # anchors of the places citing it, for back-links
+    lang: str = ""      # the title's language tag (the source's `lang:`, else the report's first language)
 
 
 @dataclass(frozen=True)
