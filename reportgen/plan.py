@@ -19,9 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from stat import S_ISREG
 
-import yaml
-
-from .errors import UsageError
+from .errors import ContentError, UsageError
+from .load import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -54,25 +53,29 @@ class Job:
                 "output": str(output / self.filename), "fingerprint": fingerprint, "up_to_date": up_to_date}
 
 
-def declared_languages(folder: Path) -> list[str]:
-    """The languages report.yaml declares; [] when it cannot be read (validation will say why)."""
-    try:
-        data = yaml.load((folder / "report.yaml").read_text(encoding="utf-8"), Loader=_loader())
-        return [str(lang) for lang in (data.get("languages") or {})]
-    except Exception:  # any unreadable report.yaml: planning skips it, validation will say why
+def declared_languages(folder: Path, problems: list) -> list[str]:
+    """The languages report.yaml declares; [] and a located problem when it cannot be read."""
+    doc = read_yaml(folder / "report.yaml", problems)   # the same safe, limited reader as validation
+    if doc is None:
         return []
-
-
-def _loader():
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    languages = doc.data.get("languages") if isinstance(doc.data, dict) else None
+    if not isinstance(languages, dict) or not languages:
+        problems.append(doc.problem(("languages",), "no languages declared",
+                                    "declare them as a map: languages: {en: en-US, fr: fr-BE}"))
+        return []
+    return [str(lang) for lang in languages]
 
 
 def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...]) -> list[Job]:
-    jobs = []
+    """Every (report, language, format) job; a report whose report.yaml cannot be read fails the whole run,
+    whatever --lang or --shard select, so a broken report is never skipped silently."""
+    jobs, problems = [], []
     for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
-        for lang in declared_languages(folder):
+        for lang in declared_languages(folder, problems):
             if langs is None or lang in langs:
                 jobs.extend(Job(folder.name, lang, fmt, folder) for fmt in formats)
+    if problems:
+        raise ContentError(problems)
     return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.report, j.lang))
 
 
@@ -157,15 +160,31 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
+MAX_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last second the documents' date fields can hold
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org), checked: whole seconds since 1970-01-01 UTC; None if unset."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
+        raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: expected whole seconds since 1970-01-01 UTC, from 0 to "
+                         f"{MAX_EPOCH} (e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct))")
+    return int(text)
+
+
 def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
+    source_date_epoch()   # a malformed value is a usage error before anything is built
     digest = hashlib.sha256()
     digest.update(json.dumps({"job": [job.report, job.lang, job.fmt], "tools": tool_versions(),
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \
             file.relative_to(ROOT)
-        digest.update(f"\0{label}\0{file_digest(file)}".encode())
+        state = file_digest(file) if file.exists() else "absent"   # a missing input is for validation to report
+        digest.update(f"\0{label}\0{state}".encode())
     return digest.hexdigest()
 
 
@@ -191,7 +210,7 @@ class Manifest:
             data = json.loads(self.file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             notice(f"{self.file}: unreadable ({exc}); ignored, the documents will be rebuilt")
             return
         if not isinstance(data, dict):

@@ -23,6 +23,7 @@ BOX_FILL, RULE = "E8EEF5", "B8C4D0"
 SERIF, SANS = "Charis SIL", "Noto Sans"
 TEXT_WIDTH_MM = 210 - 24 - 22      # A4 less the left and right margins set in build()
 TOC_LEVELS = {1: (0, 9, 10), 2: (9, 12, 9.5), 3: (21, 15, 9.5)}   # level: indent, number width (mm), size (pt)
+ANNEX_NUMBER_WIDTH = 24   # mm: room for "Annex A." / « Annexe A. » before an annex's title in the contents
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
 
@@ -313,6 +314,8 @@ def build() -> Document:
         toc.paragraph_format.right_indent = Mm(12)
         toc.paragraph_format.space_after = Pt(4 if level == 1 else 2)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(indent + number_width), WD_TAB_ALIGNMENT.LEFT)
+        if level == 1:   # an annex's "Annexe A." is wider than the number column: its tab stops here
+            toc.paragraph_format.tab_stops.add_tab_stop(Mm(ANNEX_NUMBER_WIDTH), WD_TAB_ALIGNMENT.LEFT)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)

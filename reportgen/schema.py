@@ -43,6 +43,15 @@ class ReportMeta(Strict):
     stale_after_years: int = Field(default=4, ge=1)
     languages: dict[Id, Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(min_length=1)
     sections: list[Id] = Field(min_length=1)
+    annexes: list[Id] = []      # top-level parts after the sections, lettered A, B, C
+
+    @field_validator("annexes")
+    @classmethod
+    def _annexes_are_not_sections(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        both = [key for key in value if key in (info.data.get("sections") or [])]
+        if both:
+            raise ValueError(f"'{both[0]}' is listed both in sections and in annexes: list it once")
+        return value
 
     @field_validator("facts_as_of")
     @classmethod
@@ -192,6 +201,10 @@ BLOCK_KINDS: dict[str, object] = {
     "keyfigures": KeyFiguresBlock,
     "recommendations": RecommendationsBlock,
 }
+
+
+GlossaryForms = Annotated[list[Text], Field(min_length=1)]
+GlossaryFile = Annotated[list[dict[Id, Text | GlossaryForms]], Field(min_length=1)]   # glossary.py
 
 
 class SectionFile(Strict):

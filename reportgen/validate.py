@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import schema
+from . import glossary, schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
-from .inline import RawSpan, parse_inline, references
+from .inline import RawSpan, parse_inline, references, refused_links
 from .load import YamlDoc, key_path, read_yaml
 
 
@@ -102,6 +102,7 @@ class RawReport:
     files: list[Path]
     warnings: list[Problem]
     data_docs: dict = field(default_factory=dict)   # (kind, id) -> the YamlDoc defining it
+    glossary: list = field(default_factory=list)    # glossary.Term, from glossary.yaml
 
 
 def check(doc: YamlDoc, path: tuple, kind, value, problems: list[Problem]):
@@ -169,10 +170,13 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     """
     problems: list[Problem] = []
     files: list[Path] = []
+    docs: list[YamlDoc] = []
 
     def read(file: Path) -> YamlDoc | None:
         files.append(file)
-        return read_yaml(file, problems)
+        doc = read_yaml(file, problems)
+        docs.extend([doc] if doc else [])
+        return doc
 
     report_doc = read(folder / "report.yaml") if (folder / "report.yaml").is_file() else None
     if report_doc is None:
@@ -185,9 +189,11 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
         raise ContentError(problems)
 
     figures, sources, charts, data_where, broken = _load_data(folder, read, problems)
+    terms = glossary.load(folder, list(meta.languages), read, check, problems)
     languages = {}
     set_aside: dict[str, list[Problem]] = {code: [] for code in meta.languages if langs and code not in langs}
     for code, tag in meta.languages.items():
+        _check_language_setup(report_doc, code, tag, set_aside.get(code, problems))
         language = _load_language(folder, code, tag, meta, read, set_aside.get(code, problems))
         if language:
             languages[code] = language
@@ -199,14 +205,17 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     _check_data(data_where, figures, sources, charts, problems, broken)
     _check_references(languages, figures, sources, charts, problems, broken)
     _check_parity(list(languages.values()), problems)
+    for doc in docs:   # every string may be printed (titles, authors, sources, captions, labels): check them all
+        for path, text in _strings(doc.data, ()):
+            _check_printable(doc, path, text, problems)
     for code, aside in set_aside.items():
         aside += [p for p in problems if Path(p.file).is_relative_to(folder / code)]
     problems = [p for p in problems if not any(p in aside for aside in set_aside.values())]
     if problems:
         raise ContentError(problems)
-    report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)
+    report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where, terms)
     report.warnings = _unused_sources(report, data_where) + [
-        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside]
+        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside] + glossary.warnings(report)
     return report
 
 
@@ -221,6 +230,36 @@ def _not_ready(folder: Path, code: str, problems: list[Problem], langs) -> Probl
     return Problem(folder / "report.yaml", None, None, "languages", f"language '{code}' is not ready ({lacks}); "
                    f"left out, as --lang {','.join(langs)} asks", f"build.py --check --lang {code} lists its problems",
                    "warning")
+
+
+def _check_language_setup(report_doc: YamlDoc, code: str, tag: str, problems: list[Problem]) -> None:
+    """A declared language needs a locale CLDR knows (its formats) and templates/strings/<code>.yaml with
+    every label the English file has."""
+    from babel import Locale, UnknownLocaleError
+
+    from .locale import STRINGS_DIR, strings_file
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        problems.append(report_doc.problem(("languages", code), f"'{tag}' is not a locale CLDR knows",
+                                           "use a language-COUNTRY tag such as de-DE or nl-BE"))
+    file = strings_file(code)
+    if not file.is_file():
+        problems.append(report_doc.problem(("languages", code), f"no interface labels for '{code}': "
+                                           f"{file.relative_to(STRINGS_DIR.parent.parent)} does not exist",
+                                           f"copy templates/strings/en.yaml to {file.name} and translate the labels"))
+        return
+    doc = read_yaml(file, problems)
+    reference = read_yaml(STRINGS_DIR / "en.yaml", [])
+    if doc is None or reference is None:
+        return
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "expected a mapping of labels", "copy templates/strings/en.yaml"))
+        return
+    missing = [key for key in reference.data if key not in doc.data]
+    if missing:
+        problems.append(doc.problem((), f"labels missing: {', '.join(missing)}",
+                                    "copy them from templates/strings/en.yaml and translate them"))
 
 
 def _load_data(folder: Path, read, problems: list[Problem]):
@@ -317,7 +356,7 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
                                 "give the title and subtitle of this language"))
     language_meta = check(meta_doc, (), schema.LanguageMeta, meta_doc.data, problems) if meta_doc else None
     sections = []
-    for section_id in meta.sections:
+    for section_id in [*meta.sections, *meta.annexes]:
         file = lang_dir / f"{section_id}.yaml"
         if not file.is_file():
             problems.append(Problem(file, None, None, "", f"section '{section_id}' (listed in report.yaml) is "
@@ -328,11 +367,12 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
             section = _section(doc, (), section_id, schema.SectionFile, problems)
             if section:
                 sections.append(section)
-    listed = set(meta.sections) | {"meta"}
+    listed = set(meta.sections) | set(meta.annexes) | {"meta"}
     for file in sorted(lang_dir.glob("*.yaml")):
         if file.stem not in listed:
-            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections",
-                                    "add it to sections: in report.yaml, or remove the file"))
+            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections "
+                                    "or annexes", "add it to sections: (or annexes:) in report.yaml, or remove "
+                                    "the file"))
     if language_meta is None:
         return None
     return RawLanguage(code, tag, language_meta, sections)
@@ -430,10 +470,13 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                          "cite": "define it under sources: in data/*.yaml",
                          "ref": "give a section, table (id:), figure (chart:) or recommendation (id:) this id"}
         for section in walk_sections(language.sections):
-            _check_printable(section.doc, section.path + ("title",), section.title, problems)
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
-                    _check_printable(block.doc, path, text, problems)
+                    for href in refused_links(parse_inline(text)):
+                        problems.append(block.doc.problem(path, f"link target '{href}' is not an http, https or "
+                                                          "mailto URL", "link to a web page (https://...) or an "
+                                                          "e-mail address (mailto:...); point inside the report "
+                                                          "with {ref:id}"))
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
@@ -475,6 +518,18 @@ def _check_one_recommendations_list(language: RawLanguage, problems: list[Proble
                                           "a report has one ranked list: merge the two, and point to it with {ref:}"))
 
 
+def _strings(data, path: tuple):
+    """(key path, text) of every string value in a file's data."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, path + (index,))
+
+
 def _check_printable(doc: YamlDoc, path: tuple, text: str, problems: list[Problem]) -> None:
     missing = unprintable(text)
     if missing:
@@ -501,7 +556,10 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
         return f"image '{value}' is an absolute path", hint
     if ".." in Path(value).parts:
         return f"image '{value}' points outside the report folder", hint
-    target = image_path(folder, value)
+    try:
+        target = image_path(folder, value)
+    except (RuntimeError, OSError):   # Python raises RuntimeError on a symbolic link loop
+        return f"image '{value}' is a symbolic link that never reaches a file (a loop)", hint
     if not target.is_relative_to(folder.resolve()):
         return f"image '{value}' leads outside the report folder (through a symbolic link)", hint
     if not target.is_file():
@@ -514,6 +572,27 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
     with open(target, "rb") as stream:
         if not stream.read(len(magic)) == magic:
             return f"image '{value}' is not a valid {target.suffix[1:].upper()} file", "export it again"
+    return _decoding_problem(target, value)
+
+
+MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS = 10_000, 25_000_000   # a full-page image at 600 dpi is about 5000 x 7000
+
+
+def _decoding_problem(target: Path, value: str) -> tuple[str, str] | None:
+    """Decode the whole image: a truncated file or a pixel bomb is refused here, not dropped by a writer."""
+    from PIL import Image
+    try:
+        with Image.open(target) as image:
+            width, height = image.size
+            if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+                return (f"image '{value}' is {width} x {height} pixels, over the limit of {MAX_IMAGE_SIDE:,} a side "
+                        f"and {MAX_IMAGE_PIXELS:,} in all", "reduce its resolution")
+            image.load()
+    except Image.DecompressionBombError:   # Pillow's own, far higher, limit: refused before reading the size
+        return (f"image '{value}' has more pixels than Pillow allows, far over the limit of {MAX_IMAGE_PIXELS:,}",
+                "reduce its resolution")
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"image '{value}' cannot be decoded ({exc})", "the file is damaged or truncated: export it again"
     return None
 
 

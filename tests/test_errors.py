@@ -67,3 +67,14 @@ def test_english_builds_while_french_is_missing(content_copy, tmp_path):
     everything = run_build("--content", str(content_copy), "--output", str(tmp_path / "all"), "--format", "html")
     assert everything.returncode == 2
     assert "error: section 'second' (listed in report.yaml) is missing in language 'fr'" in everything.stderr
+
+
+def test_a_language_without_interface_labels_is_a_located_error(content_copy):
+    report = content_copy / "mini" / "report.yaml"
+    edit(report, "languages: {en: en-US, fr: fr-BE}", "languages: {en: en-US, fr: fr-BE, xx: xx-XX}")
+    result = run_build("--content", str(content_copy), "--check")
+    assert result.returncode == 2
+    assert re.search(r"report\.yaml:\d+:\d+: error: no interface labels for 'xx': templates/strings/xx\.yaml does "
+                     r"not exist \(at languages\.xx\)\. Hint: copy templates/strings/en\.yaml", result.stderr)
+    assert "'xx-XX' is not a locale CLDR knows" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -227,8 +227,8 @@ def test_help_lists_the_commands():
     assert "review FILE.docx" in result.stdout
 
 
-@pytest.mark.parametrize("spec, says", [("fr:frist", "did you mean 'first'"), ("de", "'de' is not a translated"),
-                                        ("en", "'en' is not a translated"), ("fr:first,nope", "'nope'")])
+@pytest.mark.parametrize("spec, says", [("fr:frist", "did you mean 'first'"), ("de", "no report translates into 'de'"),
+                                        ("en", "no report translates into 'en'"), ("fr:first,nope", "'nope'")])
 def test_mark_translated_refuses_unknown_languages_and_sections(content_copy, spec, says):
     ledger = content_copy / "mini" / "translations.yaml"
     result = run_build("--content", str(content_copy), "--mark-translated", spec)
@@ -256,3 +256,24 @@ def test_strict_means_the_same_for_a_build_and_a_check(content_copy, tmp_path):
     quiet = run_build("--content", str(content_copy), "--output", str(out), "--format", "html", "--quiet")
     assert quiet.stdout == "" and quiet.stderr.splitlines()[-1].startswith("warnings: ")
     assert "old figure" in quiet.stderr.splitlines()[-1]
+
+
+def test_html_preview_carries_only_the_fonts_and_characters_it_uses(tmp_path):
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    out = tmp_path / "out"
+    result = run_build("--content", str(FIXTURES / "valid"), "--output", str(out), "--format", "html")
+    assert result.returncode == 0, result.stderr
+    page = (out / "mini.fr.html").read_text(encoding="utf-8")
+    assert len(page.encode()) < 600_000          # was 7.7 MB with every font whole
+    faces = re.findall(r"@font-face \{ font-family: \"([^\"]+)\"; src: url\(data:font/woff2;base64,([^)]+)\)", page)
+    assert {family for family, _ in faces} == {"Charis SIL", "Noto Sans"}   # no Hebrew or Arabic face
+    for family, data in faces:
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        cmap = font.getBestCmap()
+        assert all(ord(c) in cmap for c in "éèàç«»’ "), family
+        assert ord("Ж") not in cmap and len(cmap) < 250, family

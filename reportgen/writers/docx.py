@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import hashlib
 import re
 import subprocess
 import zipfile
@@ -41,8 +42,11 @@ STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text
 
 def bookmark_name(anchor: str) -> str:
     """Word bookmark names: a letter first, then letters, digits and underscores, at most 40 characters."""
-    name = "_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
-    return ("a" + name)[:40]
+    name = "a_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
+    if len(name) <= 40:
+        return name
+    # Cut to Word's 40 characters, keeping a hash of the whole id: long ids that share a beginning stay apart.
+    return name[:31] + "_" + hashlib.sha256(anchor.encode()).hexdigest()[:8]
 
 
 def source_bookmark(number: int) -> str:
@@ -95,7 +99,7 @@ class DocxWriter:
     def _save(self) -> bytes:
         buffer = io.BytesIO()
         self.document.save(buffer)
-        return normalized_zip(buffer.getvalue(), self.report.date)
+        return normalized_zip(buffer.getvalue(), self.report.timestamp)
 
     def _paginate(self) -> None:
         """Page numbers of the contents and the page count, from LibreOffice's layout when it is installed
@@ -508,7 +512,7 @@ class DocxWriter:
         props.comments = ""
         props.category = ""
         props.last_modified_by = ", ".join(report.authors)
-        moment = dt.datetime.combine(report.date, dt.time(12, 0))
+        moment = report.timestamp
         props.created = props.modified = props.last_printed = moment
         props.revision = 1          # saves of this file, not the report's version (that is props.version)
         props.identifier = f"{report.id}.{report.lang}"
@@ -820,7 +824,7 @@ def _set_num(paragraph, num_id: int) -> None:
 
 def normalized_zip(data: bytes, date: dt.date) -> bytes:
     """Rewrite the DOCX zip with fixed entry timestamps, so equal input gives byte-identical files."""
-    stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
+    stamp = (min(max(date.year, 1980), 2107), date.month, date.day, 0, 0, 0)   # what a zip can hold
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
