@@ -38,6 +38,12 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
     sources = tuple(_source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
     charts = tuple(block.chart for section in m.walk(sections) for block in section.blocks
                    if isinstance(block, m.Figure) and block.chart)
+    return document(raw, lang, locale, sections, sources, charts)
+
+
+def document(raw: RawReport, lang: str, locale: Locale, sections, sources, charts, edition=None) -> m.Report:
+    """The Report of a language from its assembled parts (the full report's, or an edition's)."""
+    language = raw.languages[lang]
     meta = language.meta
     return m.Report(
         id=raw.meta.id, lang=lang, tag=language.tag, title=locale.typography(meta.title),
@@ -46,7 +52,7 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
         subject=locale.typography(meta.subject or meta.subtitle), keywords=tuple(meta.keywords),
         authors=tuple(raw.meta.authors), date=raw.meta.date, date_text=locale.date(raw.meta.date),
         version=raw.meta.version, paper=raw.meta.paper, labels=locale.labels, sections=sections,
-        sources=sources, charts=charts)
+        sources=sources, charts=charts, edition=edition)
 
 
 def _number_targets(language: RawLanguage, ctx: _Context) -> None:

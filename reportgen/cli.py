@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
                    help="formats: pdf,docx,html (default: pdf,docx; html is the PDF's source, for preview)")
     p.add_argument("--content", type=Path, default=ROOT / "content", help="folder of reports (default: content/)")
     p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder (default: output/)")
+    p.add_argument("--edition", type=_csv(),
+                   help="editions to build, e.g. brief,full (default: every edition each report declares)")
     p.add_argument("--check", action="store_true", help="validate the content only; write nothing")
     p.add_argument("--strict", action="store_true",
                    help="treat warnings (stale translations, sources never cited) as errors")
@@ -140,7 +142,7 @@ def _check(args) -> int:
 def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
-    jobs = planning.plan(args.content, args.lang, args.format)
+    jobs = planning.plan(args.content, args.lang, args.format, args.edition)
     if args.shard:
         jobs = planning.shard(jobs, args.shard)
     output = args.output
@@ -157,7 +159,8 @@ def build(args) -> int:
     unplanned = _folders_without_jobs(args.content, jobs, args.lang, args.shard)
     if not work and not unplanned:
         if not jobs:
-            print("build.py: error: nothing to build (no report declares the requested languages)", file=sys.stderr)
+            print("build.py: error: nothing to build (no report declares the requested languages and editions)",
+                  file=sys.stderr)
             return 2
         say(f"up to date: {len(jobs)} document(s) in {output} ({time.perf_counter() - started:.2f} s)")
         return 0
@@ -213,7 +216,7 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
     built = len(summaries) - failed
     say(f"{built} document(s) written, {len(fingerprints) - len(work)} up to date"
         + (f", {failed} failed" if failed else "") + f" ({time.perf_counter() - started:.1f} s)")
-    return 1 if failed else 0
+    return max((s.get("exit_code", 1) for s in summaries if s["status"] == "failed"), default=0)
 
 
 def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> None:
@@ -225,7 +228,8 @@ def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> 
             entry = {k: v for k, v in by_file[path].items() if k != "warnings"}
         else:
             recorded = manifest.entries.get(job.filename, {})
-            entry = {"path": path, "report": job.report, "lang": job.lang, "format": job.fmt, "fingerprint": fp,
+            entry = {"path": path, "report": job.report, "edition": job.edition, "lang": job.lang, "format": job.fmt,
+                     "fingerprint": fp,
                      "pages": recorded.get("pages"), "bytes": recorded.get("bytes"), "seconds": 0.0,
                      "status": "up to date"}
         documents.append(entry)

@@ -12,12 +12,14 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 import yaml
+
+from . import editions
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -40,42 +42,54 @@ class Job:
     lang: str
     fmt: str
     folder: Path
+    edition: str = editions.FULL
+    definition: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # from report.yaml
 
     @property
     def filename(self) -> str:
-        return f"{self.report}.{self.lang}.{self.fmt}"
+        return editions.filename(self.report, self.edition, self.lang, self.fmt)
 
     def describe(self, output: Path, fingerprint: str, up_to_date: bool) -> dict:
-        return {"report": self.report, "lang": self.lang, "format": self.fmt,
+        return {"report": self.report, "edition": self.edition, "lang": self.lang, "format": self.fmt,
                 "output": str(output / self.filename), "fingerprint": fingerprint, "up_to_date": up_to_date}
 
 
 def declared_languages(folder: Path) -> list[str]:
     """The languages report.yaml declares; [] when it cannot be read (validation will say why)."""
+    return [str(lang) for lang in (_report_data(folder).get("languages") or {})]
+
+
+def _report_data(folder: Path) -> dict:
     try:
         data = yaml.load((folder / "report.yaml").read_text(encoding="utf-8"), Loader=_loader())
-        return [str(lang) for lang in (data.get("languages") or {})]
+        return data if isinstance(data, dict) else {}
     except Exception:  # any unreadable report.yaml: planning skips it, validation will say why
-        return []
+        return {}
 
 
 def _loader():
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...]) -> list[Job]:
+def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
+         only_editions: tuple[str, ...] | None = None) -> list[Job]:
+    """Every (report, edition, language, format) asked for; every edition when `only_editions` is None."""
     jobs = []
     for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
-        for lang in declared_languages(folder):
-            if langs is None or lang in langs:
-                jobs.extend(Job(folder.name, lang, fmt, folder) for fmt in formats)
-    return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.report, j.lang))
+        data = _report_data(folder)
+        for edition, definition in editions.declared(data).items():
+            if only_editions is not None and edition not in only_editions:
+                continue
+            for lang in (str(code) for code in (data.get("languages") or {})):
+                if langs is None or lang in langs:
+                    jobs.extend(Job(folder.name, lang, fmt, folder, edition, definition) for fmt in formats)
+    return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
 def shard(jobs: list[Job], spec: str) -> list[Job]:
     """The K-th of N shares ('K/N', K from 1), by a stable round-robin over the sorted jobs."""
     k, n = (int(part) for part in spec.split("/"))
-    ordered = sorted(jobs, key=lambda j: (j.report, j.lang, j.fmt))
+    ordered = sorted(jobs, key=lambda j: (j.report, j.edition, j.lang, j.fmt))
     return [job for index, job in enumerate(ordered) if index % n == k - 1]
 
 
@@ -83,7 +97,10 @@ NOT_INPUTS = ("translations.yaml", "spelling.")   # report files that do not cha
 
 
 def input_files(job: Job) -> list[Path]:
-    """Every file a document depends on: its report folder (minus other languages), templates, fonts, code."""
+    """Every file a document depends on: its report folder (minus other languages), templates, fonts, code.
+    An edition other than the full report depends only on the content files holding its parts."""
+    if job.edition != editions.FULL:
+        return _edition_input_files(job)
     folder = job.folder
     other_languages = {p for p in folder.iterdir() if p.is_dir() and p.name not in (job.lang, "data")
                        and (p / "meta.yaml").exists()}
@@ -91,6 +108,17 @@ def input_files(job: Job) -> list[Path]:
                    and not any(p.is_relative_to(d) for d in other_languages))
     files.append(TEMPLATES / "strings" / f"{job.lang}.yaml")
     for pattern in FORMAT_TEMPLATES[job.fmt]:
+        files.extend(sorted(TEMPLATES.glob(pattern)))
+    files.extend(sorted(CODE.rglob("*.py")))
+    return files
+
+
+def _edition_input_files(job: Job) -> list[Path]:
+    folder = job.folder
+    files = [folder / "report.yaml", *sorted(p for p in (folder / "data").rglob("*") if p.is_file())]
+    files += editions.part_files(folder, job.lang, job.definition)
+    files.append(TEMPLATES / "strings" / f"{job.lang}.yaml")
+    for pattern in editions.templates(job.definition, job.fmt) or FORMAT_TEMPLATES[job.fmt]:
         files.extend(sorted(TEMPLATES.glob(pattern)))
     files.extend(sorted(CODE.rglob("*.py")))
     return files
@@ -120,7 +148,7 @@ def tool_versions() -> dict[str, str]:
 def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"job": [job.report, job.lang, job.fmt], "tools": tool_versions(),
+    digest.update(json.dumps({"job": [job.report, job.lang, job.fmt] + ([job.edition] if job.edition != editions.FULL else []), "tools": tool_versions(),
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \

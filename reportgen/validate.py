@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import schema
+from . import editions, schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references
@@ -69,7 +69,9 @@ class RawBlock:
         elif self.kind == "callout":
             size = tuple(child.shape() for child in self.children)
         elif self.kind == "recommendations":
-            size = tuple((item.id, item.by) for item in p.items)
+            size = tuple((item.id, item.by, item.headline is not None) for item in p.items)
+        elif self.kind == "keyfigures":
+            size = p.id
         return (self.kind, size, tuple(sorted(self.references())))
 
 
@@ -194,6 +196,7 @@ def load_report(folder: Path) -> RawReport:
     _check_data(data_where, figures, sources, charts, problems)
     _check_references(languages, figures, sources, charts, problems)
     _check_parity(list(languages.values()), problems)
+    editions.check(report_doc, meta, languages, charts, problems)
     if problems:
         raise ContentError(problems)
     report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)

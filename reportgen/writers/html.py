@@ -13,7 +13,12 @@ from .. import charts
 from ..model import Figure, Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-STYLESHEET = TEMPLATES / "print.css"
+STYLESHEET = TEMPLATES / "print.css"   # the full report's; an edition's layout has its own (<layout>.css)
+
+
+def stylesheet(report: Report) -> str:
+    """The print stylesheet of the report's layout, relative to templates/."""
+    return f"{report.edition.layout}.css" if report.edition else STYLESHEET.name
 
 
 @lru_cache(maxsize=1)
@@ -50,8 +55,9 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
 
     inline_css = page_css(report)
     if stylesheet_href is None:
-        inline_css = _self_contained_css() + "\n" + inline_css
-    template = _environment().get_template("report.html.j2")
+        inline_css = _self_contained_css(stylesheet(report)) + "\n" + inline_css
+    layout = report.edition.layout if report.edition else "report"
+    template = _environment().get_template(f"{layout}.html.j2")
     return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
                            stylesheets=[stylesheet_href] if stylesheet_href else [],
                            inline_css=Markup(inline_css))
@@ -61,10 +67,10 @@ def render_charts(report: Report, fmt: str) -> dict[str, bytes]:
     return {chart.id: charts.render(chart)[fmt] for chart in report.charts}
 
 
-@lru_cache(maxsize=1)
-def _self_contained_css() -> str:
-    """print.css with its font URLs turned into data: URIs, so the HTML preview needs no other file."""
-    css = STYLESHEET.read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _self_contained_css(name: str) -> str:
+    """A stylesheet with its font URLs turned into data: URIs, so the HTML preview needs no other file."""
+    css = (TEMPLATES / name).read_text(encoding="utf-8")
 
     def embed(match: re.Match) -> str:
         data = (TEMPLATES / match.group(1)).read_bytes()
