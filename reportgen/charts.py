@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tempfile
 from functools import lru_cache
@@ -18,6 +19,7 @@ from .plan import TEMPORARY
 FONTS = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 ACCENT, MUTED, GUIDE = "#1f4e79", "#8fa9c4", "#b23a48"
 WIDTH_IN, HEIGHT_IN = 6.3, 2.9
+MAX_CACHED_BYTES = 20_000_000   # a chart is tens of KiB: anything this big in the cache is not ours
 
 
 @lru_cache(maxsize=1)
@@ -54,19 +56,48 @@ def render(chart: Chart) -> dict[str, bytes]:
 
 
 def cached_images(chart: Chart, cache: Path) -> dict[str, bytes]:
-    """render(chart), kept on disk by content: PDF and DOCX jobs, in any process, share one rendering."""
+    """render(chart), kept on disk by content: PDF and DOCX jobs, in any process, share one rendering.
+
+    Each cached file is named by the hash of what it draws and verified against the hash of its own bytes
+    (recorded in a .sha256 file written last): a truncated or edited cache entry is drawn again, never used.
+    """
     key = hashlib.sha256(repr(chart).encode() + Path(__file__).read_bytes()).hexdigest()[:24]
-    files = {fmt: cache / f"{chart.id}-{key}.{fmt}" for fmt in ("svg", "png")}
-    if all(file.is_file() for file in files.values()):
-        return {fmt: file.read_bytes() for fmt, file in files.items()}
+    stem = cache / f"{chart.id}-{key}"
+    files = {fmt: stem.with_suffix(f".{fmt}") for fmt in ("svg", "png")}
+    cached = _verified(files, stem.with_suffix(".sha256"))
+    if cached:
+        return cached
     images = render(chart)
     cache.mkdir(parents=True, exist_ok=True)
     for fmt, file in files.items():
-        handle, name = tempfile.mkstemp(dir=cache, prefix=f".{file.name}.", suffix=TEMPORARY)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(images[fmt])
-        os.replace(name, file)
+        _write(file, images[fmt])
+    _write(stem.with_suffix(".sha256"), json.dumps({fmt: _sha256(data) for fmt, data in images.items()}).encode())
     return images
+
+
+def _verified(files: dict[str, Path], hashes: Path) -> dict[str, bytes] | None:
+    try:
+        if any(file.stat().st_size > MAX_CACHED_BYTES for file in files.values()):
+            return None
+        expected = json.loads(hashes.read_bytes()[:1000])
+        images = {fmt: file.read_bytes() for fmt, file in files.items()}
+    except (OSError, ValueError):
+        return None
+    if not isinstance(expected, dict) or any(expected.get(fmt) != _sha256(data) for fmt, data in images.items()):
+        return None
+    return images
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write(file: Path, data: bytes) -> None:
+    handle, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=TEMPORARY)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(name, 0o644)
+    os.replace(name, file)
 
 
 def chart_height(chart: Chart) -> float:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import plan as planning
+from .errors import ContentError, UsageError
 
 ROOT = planning.ROOT
 FORMATS = ("pdf", "docx", "html")
@@ -79,6 +80,11 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("build.py: interrupted; finished documents are in place, unfinished ones untouched", file=sys.stderr)
         return 1
+    except UsageError as exc:
+        print(f"build.py: error: {exc}", file=sys.stderr)
+        return 2
+    except ContentError as exc:   # wherever it is found, invalid content is reported, never an internal error
+        return _report_problems(exc)
     except Exception as exc:  # noqa: BLE001 - the user gets a sentence, not a traceback
         if "-v" in argv or "--verbose" in argv:
             raise
@@ -142,6 +148,7 @@ def _check(args) -> int:
 def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
+    planning.check_output(args.content, args.output)
     jobs = planning.plan(args.content, args.lang, args.format, args.edition)
     if args.shard:
         jobs = planning.shard(jobs, args.shard)

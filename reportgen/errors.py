@@ -36,6 +36,10 @@ class ContentError(Exception):
         super().__init__("\n".join(map(str, problems)))
 
 
+class UsageError(Exception):
+    """A command that cannot run as given (an option, the environment, a file in the way): exit code 2."""
+
+
 class BuildError(Exception):
     """A document could not be written (exit code 1); the previous output is left in place."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__
 from . import editions
 from .errors import BuildError, ContentError, Problem
-from .plan import TEMPORARY, Job, tool_versions
+from .plan import TEMPORARY, Job, file_digest, tool_versions
 from .validate import RawReport, load_report
 
 _REPORTS: dict[str, RawReport] = {}   # set before workers fork, so they inherit the validated content
@@ -156,6 +156,7 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
         info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
     return {"path": str(target), "report": job.report, "edition": job.edition, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
+            "sha256": file_digest(target),
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
             "warnings": info.get("warnings", [])}
 

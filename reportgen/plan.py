@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from stat import S_ISREG
 
 import yaml
 
 from . import editions
+from .errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -124,13 +127,30 @@ def _edition_input_files(job: Job) -> list[Path]:
     return files
 
 
+MAX_INPUT_BYTES = 100_000_000   # far above any real input (YAML ≤ 2 MB, images ≤ 5 MB, fonts, documents)
+
+
+class InputTooLarge(UsageError):
+    pass
+
+
 @lru_cache(maxsize=None)
 def _digest(path: Path, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):   # streamed: memory stays flat
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: Path, limit: int = MAX_INPUT_BYTES) -> str:
+    """sha256 of a regular file's bytes, read in chunks; a file over `limit` is refused before it is read."""
     stat = path.stat()
+    if not S_ISREG(stat.st_mode):
+        raise InputTooLarge(f"{path}: not a regular file; remove it from the report folder")
+    if stat.st_size > limit:
+        raise InputTooLarge(f"{path}: {stat.st_size:,} bytes, over the limit of {limit:,} for a report's files; "
+                            "move it out of the report folder")
     return _digest(path, stat.st_size, stat.st_mtime_ns)
 
 
@@ -148,7 +168,8 @@ def tool_versions() -> dict[str, str]:
 def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"job": [job.report, job.lang, job.fmt] + ([job.edition] if job.edition != editions.FULL else []), "tools": tool_versions(),
+    identity = [job.report, job.lang, job.fmt] + ([job.edition] if job.edition != editions.FULL else [])
+    digest.update(json.dumps({"job": identity, "tools": tool_versions(),
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \
@@ -157,27 +178,70 @@ def fingerprint(job: Job, extra: str = "") -> str:
     return digest.hexdigest()
 
 
-class Manifest:
-    """output/.manifest.json: for each file, the fingerprint and size it was built with."""
+MANIFEST_ENTRY = {"fingerprint": str, "sha256": str, "bytes": int}
+MAX_MANIFEST_BYTES = 10_000_000
 
-    def __init__(self, output: Path):
+
+class Manifest:
+    """output/.manifest.json: for each file, the fingerprint it was built from and the sha256 of its bytes.
+
+    A document is up to date only if its bytes still hash to what was written: a hand edit that keeps the
+    size and the time is caught. A manifest that is not what this program writes is ignored with a notice
+    (every document is then rebuilt), never trusted and never fatal.
+    """
+
+    def __init__(self, output: Path, notice=None):
         self.file = output / MANIFEST
+        self.entries: dict = {}
+        notice = notice or (lambda message: print(f"build.py: notice: {message}", file=sys.stderr))
         try:
-            self.entries: dict = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
+            if self.file.stat().st_size > MAX_MANIFEST_BYTES:
+                raise ValueError(f"over {MAX_MANIFEST_BYTES:,} bytes")
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            notice(f"{self.file}: unreadable ({exc}); ignored, the documents will be rebuilt")
+            return
+        if not isinstance(data, dict):
+            notice(f"{self.file}: not a manifest (a JSON {type(data).__name__}); ignored, the documents will be "
+                   "rebuilt")
+            return
+        self.entries = {name: entry for name, entry in data.items() if _is_entry(entry)}
+        if len(self.entries) != len(data):
+            notice(f"{self.file}: {len(data) - len(self.entries)} entries of the wrong shape ignored; those "
+                   "documents will be rebuilt")
 
     def is_current(self, job: Job, fingerprint_: str, output: Path) -> bool:
         entry = self.entries.get(job.filename)
         target = output / job.filename
-        return bool(entry and entry.get("fingerprint") == fingerprint_ and target.is_file()
-                    and target.stat().st_size == entry.get("bytes"))
+        if not entry or entry["fingerprint"] != fingerprint_ or not target.is_file():
+            return False
+        try:
+            return target.stat().st_size == entry["bytes"] and file_digest(target) == entry["sha256"]
+        except InputTooLarge:
+            return False
 
     def record(self, job: Job, summary: dict) -> None:
-        self.entries[job.filename] = {key: summary[key] for key in ("fingerprint", "bytes", "pages")}
+        self.entries[job.filename] = {key: summary[key] for key in ("fingerprint", "sha256", "bytes", "pages")}
 
     def save(self) -> None:
         write_json(self.file, dict(sorted(self.entries.items())))
+
+
+def _is_entry(entry) -> bool:
+    return isinstance(entry, dict) and all(type(entry.get(key)) is kind for key, kind in MANIFEST_ENTRY.items())
+
+
+def check_output(content: Path, output: Path) -> None:
+    """Refuse an output folder that is a file, or lies inside the inputs: every build would change its inputs."""
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output}: is a file, not a folder")
+    resolved = output.resolve()
+    for name, folder in (("the content folder", content), ("templates/", TEMPLATES), ("the code", CODE)):
+        if resolved.is_relative_to(folder.resolve()):
+            raise UsageError(f"--output {output}: lies inside {name} ({folder}), so every build would change "
+                             "its own inputs; choose a folder outside it")
 
 
 def write_json(file: Path, data) -> None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
 import unicodedata
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -241,3 +243,74 @@ def test_a_live_build_still_blocks_a_second_one(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+# ---- issue 14, class 2: state that can rot ----------------------------------------------------------------
+
+@pytest.fixture
+def built_copy(tmp_path, previous_output) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(previous_output, out)
+    return out
+
+
+def _build_into(out: Path, *extra: str):
+    return run_build("--content", str(FIXTURES / "valid"), "--output", str(out), *extra)
+
+
+def test_a_corrupt_chart_cache_is_drawn_again(built_copy):
+    from PIL import Image
+    charts = built_copy / ".cache" / "charts"
+    for cached in charts.glob("*.png"):
+        cached.write_bytes(cached.read_bytes()[:100])        # truncated, as a full disk leaves it
+    for cached in charts.glob("*.svg"):
+        cached.write_text("<svg/>")                           # valid, but not the chart
+    result = _build_into(built_copy, "--force", "--format", "docx")
+    assert result.returncode == 0, result.stderr
+    for cached in charts.glob("*.png"):
+        Image.open(cached).load()                             # whole again
+    with zipfile.ZipFile(built_copy / "mini.en.docx") as package:
+        embedded = [package.read(n) for n in package.namelist() if n.startswith("word/media/")]
+    assert any(len(data) > 1000 and data in {c.read_bytes() for c in charts.glob("*.png")} for data in embedded)
+
+
+@pytest.mark.parametrize("manifest", ['[1, 2, 3]', '{"mini.en.pdf": "x"}', '{"mini.en.pdf": {"bytes": "9"}}',
+                                      '{not json', '"text"'])
+def test_a_manifest_of_the_wrong_shape_is_ignored_with_a_notice(built_copy, manifest):
+    (built_copy / ".manifest.json").write_text(manifest)
+    result = _build_into(built_copy)
+    assert result.returncode == 0, result.stderr
+    assert "notice" in result.stderr and ".manifest.json" in result.stderr and "Traceback" not in result.stderr
+    assert "4 document(s) written" in result.stdout
+    again = _build_into(built_copy)
+    assert "up to date: 4" in again.stdout and "notice" not in again.stderr
+
+
+def test_a_hand_edit_that_keeps_size_and_time_is_rebuilt(built_copy):
+    document = built_copy / "mini.en.pdf"
+    original = document.read_bytes()
+    stat = document.stat()
+    middle = len(original) // 2
+    document.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:])
+    os.utime(document, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert document.stat().st_size == stat.st_size
+    result = _build_into(built_copy)
+    assert result.returncode == 0 and "1 document(s) written" in result.stdout, result.stdout
+    assert document.read_bytes() == original
+
+
+@pytest.mark.parametrize("where", ["content", "content/mini", "templates", "reportgen/sub"])
+def test_an_output_folder_inside_the_inputs_is_refused(tmp_path, where):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    out = content / where.removeprefix("content").lstrip("/") if where.startswith("content") else ROOT / where
+    result = run_build("--content", str(content), "--output", str(out))
+    assert result.returncode == 2 and "lies inside" in result.stderr and "Traceback" not in result.stderr
+    assert not list(out.glob("mini.*")) and not (out / ".manifest.json").exists()
+
+
+def test_an_output_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "out.pdf"
+    file.write_text("not a folder")
+    result = run_build("--content", str(FIXTURES / "valid"), "--output", str(file))
+    assert result.returncode == 2 and "is a file" in result.stderr, result.stderr
