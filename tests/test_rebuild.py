@@ -40,7 +40,7 @@ def test_two_builds_give_identical_bytes(snapshot, tmp_path):
                        env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "12345"})
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     files = sorted(p.name for p in (tmp_path / "a").glob("*.*") if p.suffix in (".pdf", ".docx"))
-    assert len(files) == 4
+    assert len(files) == 8   # the full report and its brief, in two languages and two formats
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -52,8 +52,9 @@ def test_noop_rewrites_nothing_and_one_french_edit_rebuilds_only_french(snapshot
     assert run_build("--content", str(content), "--output", str(out)).returncode == 0
     before = mtimes(out)
     noop = run_build("--content", str(content), "--output", str(out))
-    assert noop.returncode == 0 and "up to date: 4 document(s)" in noop.stdout
+    assert noop.returncode == 0 and "up to date: 8 document(s)" in noop.stdout
     assert mtimes(out) == before
+    # The preface is not part of the brief: only the full French report is rebuilt.
     preface = content / "belgium" / "fr" / "preface.yaml"
     text = preface.read_text(encoding="utf-8")
     preface.write_text(text.replace("La ", "Désormais, la ", 1), encoding="utf-8")
@@ -63,7 +64,15 @@ def test_noop_rewrites_nothing_and_one_french_edit_rebuilds_only_french(snapshot
     changed = {name for name in after if after[name] != before[name]}
     assert changed == {"belgium.fr.pdf", "belgium.fr.docx"}
     assert report_statuses(out) == {"belgium.en.pdf": "up to date", "belgium.en.docx": "up to date",
-                                    "belgium.fr.pdf": "rebuilt", "belgium.fr.docx": "rebuilt"}
+                                    "belgium.fr.pdf": "rebuilt", "belgium.fr.docx": "rebuilt",
+                                    **{f"belgium-brief.{lang}.{fmt}": "up to date"
+                                       for lang in ("en", "fr") for fmt in ("pdf", "docx")}}
+    # The key judgments are: the French brief is rebuilt with the French report, the English one is not.
+    judgments = content / "belgium" / "fr" / "key-judgments.yaml"
+    judgments.write_text(judgments.read_text(encoding="utf-8").replace("La ", "Désormais, la ", 1), encoding="utf-8")
+    assert run_build("--content", str(content), "--output", str(out)).returncode == 0
+    assert {name for name, status in report_statuses(out).items() if status == "rebuilt"} == {
+        "belgium.fr.pdf", "belgium.fr.docx", "belgium-brief.fr.pdf", "belgium-brief.fr.docx"}
 
 
 def test_noop_does_not_import_heavy_libraries(mini_output_copy):

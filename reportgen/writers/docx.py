@@ -55,17 +55,21 @@ class DocxWriter:
 
     def build(self) -> bytes:
         self._language()
-        self._cover()
-        self._contents()
-        for section in self.report.sections:
-            self.section(section)
-        self._sources()
+        self._body()
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
         buffer = io.BytesIO()
         self.document.save(buffer)
         return normalized_zip(buffer.getvalue(), self.report.date)
+
+    def _body(self) -> None:
+        """The full report's body; an edition's layout (docx_brief.py) replaces it."""
+        self._cover()
+        self._contents()
+        for section in self.report.sections:
+            self.section(section)
+        self._sources()
 
     def _language(self) -> None:
         """The document language in the defaults and every style, so Word's spell-checker picks it."""
@@ -179,13 +183,7 @@ class DocxWriter:
         for cells, spans_row in zip(table.rows, [block.header, *block.rows]):
             for cell, spans in zip(cells.cells, spans_row):
                 self._runs(cell.paragraphs[0], spans)
-        header = table.rows[0]._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        header.append(repeat)
-        for row in table.rows:
-            no_split = OxmlElement("w:cantSplit")
-            row._tr.get_or_add_trPr().append(no_split)
+        repeat_header_and_keep_rows(table)
         self._add_paragraph("Body Text").paragraph_format.space_after = 0
 
     def figure(self, block: m.Figure, style: str) -> None:
@@ -369,6 +367,16 @@ class DocxWriter:
         settings.append(update)
 
 
+def repeat_header_and_keep_rows(table) -> None:
+    """The header row repeats on each page; no row is split across pages."""
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def plain_caption(block: m.Figure) -> str:
     from ..assemble import plain
     return plain(block.caption)
@@ -502,5 +510,9 @@ def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, 
     if images is None:
         from .html import render_charts
         images = render_charts(report, "png")
-    path.write_bytes(DocxWriter(report, images, provenance or {}).build())
+    if report.edition is not None:
+        from .docx_brief import BriefDocxWriter as writer_class
+    else:
+        writer_class = DocxWriter
+    path.write_bytes(writer_class(report, images, provenance or {}).build())
     return {}
