@@ -139,11 +139,10 @@ def _missing(part, language, charts, suggest) -> tuple[str, str]:
 
 
 def _targets(target, walk_sections, walk_blocks) -> set[str]:
-    """The {ref:} targets an edition part brings with it."""
-    sections = list(walk_sections([target])) if hasattr(target, "subsections") else []
-    blocks = [b for s in sections for b in walk_blocks(s.blocks)] if sections else [target]
-    ids = {s.id for s in sections}
-    for block in blocks:
+    """The {ref:} targets an edition part brings with it: its recommendations, figures and tables (sections
+    are not numbered in an edition, so a reference to one would print nothing useful)."""
+    ids = set()
+    for block in _blocks(target, walk_sections, walk_blocks):
         p = block.payload
         if block.kind == "recommendations":
             ids |= {item.id for item in p.items if item.id}
@@ -154,12 +153,17 @@ def _targets(target, walk_sections, walk_blocks) -> set[str]:
     return ids
 
 
+def _blocks(target, walk_sections, walk_blocks) -> list:
+    """Every block of a part: a section's, with its subsections', or the part itself."""
+    if hasattr(target, "subsections"):
+        return [b for s in walk_sections([target]) for b in walk_blocks(s.blocks)]
+    return list(walk_blocks([target]))
+
+
 def _check_references_inside(name, target, inside, walk_sections, walk_blocks, problems) -> None:
     from .inline import parse_inline, references
 
-    sections = list(walk_sections([target])) if hasattr(target, "subsections") else []
-    blocks = [b for s in sections for b in walk_blocks(s.blocks)] if sections else [target]
-    for block in blocks:
+    for block in _blocks(target, walk_sections, walk_blocks):
         for path, text in block.located_texts():
             for kind, key in references(parse_inline(text)):
                 if kind == "ref" and key not in inside:
@@ -190,29 +194,41 @@ def _assemble_edition(raw, lang: str, name: str):
     locale = Locale(lang, language.tag)
     ctx = a._Context(raw, locale)
     labels = locale.labels
-    for part in definition.parts:   # the only {ref:} targets an edition has (check() refuses the others)
-        target = find_part(language, part)
-        if part.kind == "recommendations":
-            for rank, item in enumerate(target.payload.items, 1):
-                if item.id:
-                    ctx.targets[item.id] = f"{labels['recommendation']} {rank}"
-    parts, figures = [], 0
-    for part in definition.parts:
-        target = find_part(language, part)
+    targets = [find_part(language, part) for part in definition.parts]
+    _number_targets(targets, ctx)
+    parts = []
+    for part, target in zip(definition.parts, targets):
         if part.kind == "section":
             parts.append(a._section(target, "", 1, ctx))
         elif part.kind == "recommendations":
             parts.append(_recommendations(target, part.recommendations, ctx))
         else:
-            if part.kind == "chart":
-                figures += 1
-                ctx.block_numbers[(target.doc.file, target.path)] = figures
             parts.append(a._block(target, part.keyfigures or f"{name}-{part.chart}", ctx))
     sections = tuple(p for p in parts if isinstance(p, m.Section))
     sources = tuple(a._source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
     charts = tuple(p.chart for p in parts if isinstance(p, m.Figure) and p.chart)
     edition = m.Edition(name, definition.layout, definition.pages, tuple(parts), **_masthead(raw, locale))
     return a.document(raw, lang, locale, sections, sources, charts, edition=edition)
+
+
+def _number_targets(targets: list, ctx) -> None:
+    """Number the edition's own figures and tables, and label the only {ref:} targets it has (check() refuses
+    the others): its recommendations, figures and tables."""
+    from .validate import walk_blocks, walk_sections
+
+    labels, counts = ctx.locale.labels, {"figure": 0, "table": 0}
+    for target in targets:
+        for block in _blocks(target, walk_sections, walk_blocks):
+            p = block.payload
+            if block.kind == "recommendations":
+                ctx.targets.update({item.id: f"{labels['recommendation']} {rank}"
+                                    for rank, item in enumerate(p.items, 1) if item.id})
+            elif block.kind in counts and (block.doc.file, block.path) not in ctx.block_numbers:
+                counts[block.kind] += 1
+                ctx.block_numbers[(block.doc.file, block.path)] = counts[block.kind]
+                target_id = p.target if block.kind == "figure" else p.id
+                if target_id:
+                    ctx.targets[target_id] = f"{labels[block.kind]} {counts[block.kind]}"
 
 
 def _masthead(raw, locale) -> dict:
