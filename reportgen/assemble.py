@@ -51,6 +51,7 @@ def document(raw: RawReport, lang: str, locale: Locale, sections, sources, chart
         classification=locale.typography(meta.classification) if meta.classification else None,
         subject=locale.typography(meta.subject or meta.subtitle), keywords=tuple(meta.keywords),
         authors=tuple(raw.meta.authors), date=raw.meta.date, date_text=locale.date(raw.meta.date),
+        facts_as_of=raw.meta.facts_as_of, facts_as_of_text=locale.date(raw.meta.facts_as_of),
         version=raw.meta.version, paper=raw.meta.paper, labels=locale.labels, sections=sections,
         sources=sources, charts=charts, edition=edition)
 

@@ -6,6 +6,7 @@ bytes and the manifest, and never imports the validators, WeasyPrint, python-doc
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import signal
@@ -46,8 +47,26 @@ def _shard_spec(text: str) -> str:
     return text
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not '{text}'")
+    return number
+
+
+COMMANDS = """commands:
+  review FILE.docx [--format json]
+                        list a reviewer's comments and tracked changes in a DOCX,
+                        with the content file, line and key each belongs to"""
+
+
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.")
+    p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
+                usage="build.py [options]\n       build.py review FILE.docx [--format json]", epilog=COMMANDS,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")
     p.add_argument("--format", type=_csv(FORMATS), default=("pdf", "docx"),
                    help="formats: pdf,docx,html (default: pdf,docx; html is the PDF's source, for preview)")
@@ -57,17 +76,19 @@ def parser() -> argparse.ArgumentParser:
                    help="editions to build, e.g. brief,full (default: every edition each report declares)")
     p.add_argument("--check", action="store_true", help="validate the content only; write nothing")
     p.add_argument("--strict", action="store_true",
-                   help="treat warnings (stale translations, sources never cited) as errors")
+                   help="fail on any warning (stale translations, sources never cited, ...), with or without "
+                        "--check; old-figure notices never fail")
     p.add_argument("--mark-translated", metavar="LANG[:SECTION,...]",
                    help="record LANG's texts (or those of the given section files) as translated from the current "
                         "reference-language texts, in each report's translations.yaml")
     p.add_argument("--force", action="store_true", help="rebuild every document, even those up to date")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+    p.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                    help="documents built in parallel worker processes (default: the number of cores)")
     p.add_argument("--list-jobs", action="store_true", help="print the independent jobs as JSON and exit")
     p.add_argument("--shard", type=_shard_spec, metavar="K/N", help="build only the K-th of N shares of the jobs")
     p.add_argument("--watch", action="store_true", help="rebuild what an edit touches, until interrupted")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only errors, and the warnings summary when there are warnings")
     p.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     return p
 
@@ -117,32 +138,78 @@ def _report_problems(exc) -> int:
 
 
 def _check(args) -> int:
-    from . import ledger
+    from . import findings
     from .errors import ContentError
     from .pipeline import load_all, report_folders
-    from .validate import stale_figures
 
     say = _say(args)
     try:
-        reports, warnings = load_all(report_folders(args.content), args.lang)
+        reports, _ = load_all(report_folders(args.content), args.lang)
     except ContentError as exc:
         return _report_problems(exc)
     if args.mark_translated:
         return _mark_translated(reports, args.mark_translated, say)
+    found = findings.Findings()
     for raw in reports.values():
-        if len(raw.languages) > 1:
-            for state in ledger.status(raw):
-                say(f"{raw.meta.id}: translation {state.summary()}")
-                warnings.extend(state.stale)
-        for notice in stale_figures(raw):
-            say(notice)
-    for warning in warnings:
+        found.merge(findings.of_report(raw, args.lang))
+    for line in found.statuses:
+        say(line)
+    for notice in found.old_figures:
+        say(notice)
+    for warning in found.stale_translations + found.other:
         print(warning, file=sys.stderr)
-    if args.strict and warnings:
-        print(f"{len(warnings)} warning(s) and --strict: failing.", file=sys.stderr)
+    if _refused(args, found, "failing"):
         return 2
-    say(f"content OK: {', '.join(reports)} ({len(warnings)} warning(s))")
+    say(f"content OK: {', '.join(reports)}")
+    _say_summary(args, found)
     return 0
+
+
+def _refused(args, found, outcome: str) -> bool:
+    """--strict, the same with or without --check: any warning fails the run."""
+    if args.strict and found.warnings:
+        print(f"{found.summary()}; --strict: {outcome}.", file=sys.stderr)
+        return True
+    return False
+
+
+def _say_summary(args, found) -> None:
+    """The last line of every run; shown even with --quiet when there is something to refresh."""
+    if found.warnings or found.count()["old figure"]:
+        print(found.summary(), file=sys.stderr if args.quiet else sys.stdout)
+    else:
+        _say(args)(found.summary())
+
+
+def _findings(args, jobs, fingerprints, loaded: dict):
+    """Findings of every planned report: fresh for those validated in this run, else from the cache of the
+    last validation, else validated now (the cache is per day, so date-dependent warnings stay current)."""
+    from . import findings
+
+    fingerprints_of: dict = {}
+    for job in jobs:
+        fingerprints_of.setdefault(job.folder, []).append(fingerprints[job])
+    total, fresh, missing = findings.Findings(), {}, {}
+    for folder, fps in fingerprints_of.items():
+        key = findings.cache_key(folder, fps, args.lang)
+        found = findings.of_report(loaded[folder.name], args.lang) if folder.name in loaded else \
+            findings.cached(args.output, folder.name, key)
+        if found is None:
+            missing[folder] = key
+            continue
+        if folder.name in loaded:
+            fresh[folder.name] = (key, found)
+        total.merge(found)
+    if missing:
+        from .pipeline import load_all
+        reports, _ = load_all(sorted(missing), args.lang)
+        for folder, key in missing.items():
+            found = findings.of_report(reports[folder.name], args.lang)
+            fresh[folder.name] = (key, found)
+            total.merge(found)
+    if fresh:
+        findings.remember(args.output, fresh)
+    return total
 
 
 def build(args) -> int:
@@ -169,9 +236,17 @@ def build(args) -> int:
             print("build.py: error: nothing to build (no report declares the requested languages and editions)",
                   file=sys.stderr)
             return 2
+        from .errors import ContentError
+        try:
+            found = _findings(args, jobs, fingerprints, {})
+        except ContentError as exc:
+            return _report_problems(exc)
         say(f"up to date: {len(jobs)} document(s) in {output} ({time.perf_counter() - started:.2f} s)")
+        if _refused(args, found, "failing"):
+            return 2
+        _say_summary(args, found)
         return 0
-    return _build(args, work, manifest, fingerprints, unplanned, started)
+    return _build(args, jobs, work, manifest, fingerprints, unplanned, started)
 
 
 def _folders_without_jobs(content: Path, jobs, langs, shard) -> list[Path]:
@@ -183,7 +258,7 @@ def _folders_without_jobs(content: Path, jobs, langs, shard) -> list[Path]:
             and langs is None]
 
 
-def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
+def _build(args, jobs, work, manifest, fingerprints, unplanned, started) -> int:
     from .errors import BuildError, ContentError
     from .pipeline import Progress, build_lock, load_all, report_folders, run
 
@@ -193,19 +268,24 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
         if not args.content.is_dir() or not folders:
             report_folders(args.content)
         loading = time.perf_counter()
-        reports, warnings = load_all(folders, args.lang)
+        reports, _ = load_all(folders, args.lang)
+        found = _findings(args, jobs, fingerprints, reports)
     except ContentError as exc:
         return _report_problems(exc)
     if args.verbose:
         files = sum(len(raw.files) for raw in reports.values())
         print(f"validated {len(reports)} report(s), {files} files, in {time.perf_counter() - loading:.2f} s; "
               f"building with {min(max(1, args.jobs), len(work))} worker(s)")
-    for warning in warnings:
+    for warning in found.other:
         print(warning, file=sys.stderr)
-    if args.strict and warnings:
-        print(f"{len(warnings)} warning(s) and --strict: nothing was written.", file=sys.stderr)
+    for line in found.statuses:
+        say(line)
+    if args.strict and found.warnings:
+        for warning in found.stale_translations:
+            print(warning, file=sys.stderr)
+    if _refused(args, found, "nothing was written"):
         return 2
-    progress = Progress(len(work), args.quiet)
+    progress = Progress(len(work), args.quiet, verbose=args.verbose)
     try:
         with build_lock(args.output):
             summaries = run(work, reports, args.output, max(1, args.jobs), progress.done)
@@ -223,6 +303,11 @@ def _build(args, work, manifest, fingerprints, unplanned, started) -> int:
     built = len(summaries) - failed
     say(f"{built} document(s) written, {len(fingerprints) - len(work)} up to date"
         + (f", {failed} failed" if failed else "") + f" ({time.perf_counter() - started:.1f} s)")
+    found.other += [warning for s in summaries for warning in s.get("warnings", [])]   # printed as they came
+    if _refused(args, found, "failing"):
+        return 2
+    _say_summary(args, found)
+    # An edition that does not fit its pages is a content problem (exit 2), like invalid content.
     return max((s.get("exit_code", 1) for s in summaries if s["status"] == "failed"), default=0)
 
 
@@ -248,11 +333,20 @@ def _mark_translated(reports: dict, spec: str, say) -> int:
 
     lang, _, files = spec.partition(":")
     sections = [f.strip() for f in files.split(",") if f.strip()] or None
-    for raw in reports.values():
-        if lang not in raw.languages or lang == next(iter(raw.languages)):
-            print(f"build.py: error: {raw.meta.id}: '{lang}' is not a translated language of this report",
-                  file=sys.stderr)
+    for raw in reports.values():   # refuse a typo before recording anything
+        translated = list(raw.languages)[1:]
+        if lang not in translated:
+            print(f"build.py: error: --mark-translated {spec}: '{lang}' is not a translated language of "
+                  f"{raw.meta.id} (translated: {', '.join(translated) or 'none'})", file=sys.stderr)
             return 2
+        unknown = [section for section in sections or () if section not in raw.meta.sections]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], raw.meta.sections, n=1)
+            print(f"build.py: error: --mark-translated {spec}: {raw.meta.id} has no section "
+                  f"{', '.join(repr(u) for u in unknown)}" + (f"; did you mean '{close[0]}'?" if close else "")
+                  + f" (sections: {', '.join(raw.meta.sections)})", file=sys.stderr)
+            return 2
+    for raw in reports.values():
         count = ledger.mark(raw, lang, sections)
         say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
     return 0

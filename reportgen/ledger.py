@@ -15,9 +15,9 @@ import yaml
 
 from .errors import Problem
 from .load import key_path
+from .plan import LEDGER
 from .validate import RawReport, RawSection, walk_sections
 
-LEDGER = "translations.yaml"
 
 
 @dataclass

@@ -212,8 +212,10 @@ class Report:
     subject: str
     keywords: tuple
     authors: tuple
-    date: dt.date
+    date: dt.date                   # publication date
     date_text: str
+    facts_as_of: dt.date            # information cut-off: the text is true as of this day
+    facts_as_of_text: str
     version: str
     paper: str
     labels: dict = field(hash=False, compare=False)

@@ -158,7 +158,7 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
             "sha256": file_digest(target),
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
-            "warnings": info.get("warnings", [])}
+            "warnings": info.get("warnings", []), "details": info.get("details", [])}
 
 
 @contextmanager
@@ -263,8 +263,9 @@ def _exit_with_parent(parent: int) -> None:
 class Progress:
     """A live status line on a terminal; plain lines under cron and CI; nothing but errors when quiet."""
 
-    def __init__(self, total: int, quiet: bool, stream=None):
+    def __init__(self, total: int, quiet: bool, stream=None, verbose: bool = False):
         self.total, self.quiet, self.stream, self.count = total, quiet, stream or sys.stdout, 0
+        self.verbose = verbose and not quiet
         self.live = self.stream.isatty() and not quiet
 
     def done(self, job: Job, summary: dict) -> None:
@@ -282,6 +283,9 @@ class Progress:
         line = f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)"
         self._clear()
         print(line, file=self.stream)
+        if self.verbose:
+            for detail in summary.get("details", []):
+                print(f"  {detail}", file=self.stream)
         if self.live and self.count < self.total:
             print(f"[{self.count}/{self.total}] building…", end="\r", file=self.stream, flush=True)
 

@@ -89,14 +89,36 @@ def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
     return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
+# Relative cost of a document by format, measured on the real report: a PDF takes about four DOCX.
+FORMAT_COST = {"pdf": 4.0, "docx": 1.0, "html": 0.1}
+
+
+def expected_cost(job: Job) -> float:
+    """The format's cost, scaled by the size of the language's texts (a long report costs more; an edition
+    counts only the files holding its parts)."""
+    files = (job.folder / job.lang).glob("*.yaml") if job.edition == editions.FULL else \
+        editions.part_files(job.folder, job.lang, job.definition)
+    texts = sum(p.stat().st_size for p in files)
+    return FORMAT_COST[job.fmt] * (1 + texts / 50_000)
+
+
 def shard(jobs: list[Job], spec: str) -> list[Job]:
-    """The K-th of N shares ('K/N', K from 1), by a stable round-robin over the sorted jobs."""
+    """The K-th of N shares ('K/N', K from 1), balanced by expected cost: costliest jobs first, each to the
+    share with the least work so far. Deterministic, so every machine of a CI matrix agrees on the split."""
     k, n = (int(part) for part in spec.split("/"))
-    ordered = sorted(jobs, key=lambda j: (j.report, j.edition, j.lang, j.fmt))
-    return [job for index, job in enumerate(ordered) if index % n == k - 1]
+    costs = {job: expected_cost(job) for job in jobs}
+    loads = [0.0] * n
+    mine = []
+    for job in sorted(jobs, key=lambda j: (-costs[j], j.report, j.edition, j.lang, j.fmt)):
+        share = min(range(n), key=lambda i: loads[i])
+        loads[share] += costs[job]
+        if share == k - 1:
+            mine.append(job)
+    return sorted(mine, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
-NOT_INPUTS = ("translations.yaml", "spelling.")   # report files that do not change any document
+LEDGER = "translations.yaml"   # the translation ledger (ledger.py), kept here so light modules can name it
+NOT_INPUTS = (LEDGER, "spelling.")   # report files that do not change any document
 
 
 def input_files(job: Job) -> list[Path]:

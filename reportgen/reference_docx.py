@@ -18,6 +18,8 @@ from docx.shared import Mm, Pt, RGBColor
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
 MUTED = RGBColor(0x5A, 0x65, 0x70)
 SERIF, SANS = "Charis SIL", "Noto Sans"
+TEXT_WIDTH_MM = 210 - 24 - 22      # A4 less the left and right margins set in build()
+TOC_LEVELS = {1: (0, 9, 10), 2: (9, 12, 9.5), 3: (21, 15, 9.5)}   # level: indent, number width (mm), size (pt)
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
 
@@ -180,25 +182,20 @@ def build() -> Document:
     _recommendation_styles(styles, normal)
 
     _font(styles["TOC Heading"], SANS, 17, bold=True, color=ACCENT)
-    for level in (1, 2):
+    for level, (indent, number_width, size) in TOC_LEVELS.items():
         toc = styles.add_style(f"toc {level}", WD_STYLE_TYPE.PARAGRAPH)
         toc.element.set(qn("w:styleId"), f"TOC{level}")
         toc.base_style = normal
-        _font(toc, SANS, 10 if level == 1 else 9.5, bold=level == 1)
-        toc.paragraph_format.left_indent = Mm(0 if level == 1 else 9)
-        toc.paragraph_format.space_after = Pt(2 if level == 2 else 4)
-        toc.paragraph_format.tab_stops.add_tab_stop(Mm(9 if level == 1 else 20), WD_TAB_ALIGNMENT.LEFT)
-        toc.paragraph_format.tab_stops.add_tab_stop(Mm(164), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
-
-    footnote_text = styles.add_style("footnote text", WD_STYLE_TYPE.PARAGRAPH)
-    footnote_text.element.set(qn("w:styleId"), "FootnoteText")
-    footnote_text.base_style = normal
-    _font(footnote_text, SERIF, 8)
-    footnote_text.paragraph_format.space_after = Pt(1)
-    footnote_text.paragraph_format.line_spacing = 1.0
-    footnote_ref = styles.add_style("footnote reference", WD_STYLE_TYPE.CHARACTER)
-    footnote_ref.element.set(qn("w:styleId"), "FootnoteReference")
-    footnote_ref.font.superscript = True
+        toc.next_paragraph_style = normal
+        _font(toc, SANS, size, bold=level == 1)
+        # Hanging indent: the number in the margin, wrapped lines under the title, not the number; the
+        # right indent keeps long titles off the page-number column, which the dot-leader tab reaches.
+        toc.paragraph_format.left_indent = Mm(indent + number_width)
+        toc.paragraph_format.first_line_indent = Mm(-number_width)
+        toc.paragraph_format.right_indent = Mm(12)
+        toc.paragraph_format.space_after = Pt(4 if level == 1 else 2)
+        toc.paragraph_format.tab_stops.add_tab_stop(Mm(indent + number_width), WD_TAB_ALIGNMENT.LEFT)
+        toc.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = ACCENT
@@ -218,7 +215,14 @@ def build() -> Document:
 
 
 def main() -> None:
-    build().save(OUTPUT)
+    """Saved with fixed zip timestamps, so rerunning the script changes the file only if a style changed."""
+    import datetime as dt
+    import io
+
+    from .writers.docx import normalized_zip
+    buffer = io.BytesIO()
+    build().save(buffer)
+    OUTPUT.write_bytes(normalized_zip(buffer.getvalue(), dt.date(2024, 1, 1)))
     print(f"wrote {OUTPUT}")
 
 

@@ -9,7 +9,8 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo,
+                      field_validator, model_validator)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -62,7 +63,8 @@ class Edition(Strict):
 
 class ReportMeta(Strict):
     id: Id
-    date: dt.date
+    date: dt.date               # the publication date
+    facts_as_of: dt.date        # the information cut-off: the text is true as of this day
     version: Text
     authors: list[Text] = Field(min_length=1)
     paper: Literal["A4", "Letter"] = "A4"
@@ -70,6 +72,15 @@ class ReportMeta(Strict):
     languages: dict[Id, Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(min_length=1)
     sections: list[Id] = Field(min_length=1)
     editions: dict[Id, Edition] = {}   # documents other than the full report, e.g. a brief (editions.py)
+
+    @field_validator("facts_as_of")
+    @classmethod
+    def _cut_off_before_publication(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        date = info.data.get("date")
+        if date and value > date:
+            raise ValueError(f"facts_as_of ({value}) is after the publication date ({date}): the information "
+                             "cut-off cannot be later than the report")
+        return value
 
 
 class FigureData(Strict):

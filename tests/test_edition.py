@@ -5,11 +5,17 @@ Error cases live in fixtures/invalid.yaml (test_hardening.py runs them).
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import docx
 import pytest
+from pypdf import PdfReader
 
-from conftest import FIXTURES
+from conftest import FIXTURES, run_build
 from readback import docx_bookmarks, normalise_spaces, pdf_text
+from reportgen.assemble import assemble
+from reportgen.validate import load_report
 from reportgen.writers.docx import bookmark_name
 
 MINI = FIXTURES / "valid" / "mini"
@@ -74,3 +80,40 @@ def test_recommendations_in_word_use_named_styles_only(mini_output, lang):
     assert style.paragraph_format.keep_with_next and style.paragraph_format.keep_together
     assert bookmark_name("rec-talks") in docx_bookmarks(path) and bookmark_name("rec-drill") in docx_bookmarks(path)
 
+
+
+# ---- information cut-off --------------------------------------------------------------------------------
+
+CUT_OFF = {"en": "Information as of December 31, 2025", "fr": "Informations arrêtées au 31 décembre 2025"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_both_covers_print_the_information_cut_off(mini_output, lang):
+    cover = normalise_spaces(PdfReader(mini_output / f"mini.{lang}.pdf").pages[0].extract_text())
+    assert CUT_OFF[lang] in cover
+    document = docx.Document(str(mini_output / f"mini.{lang}.docx"))
+    cover_lines = [normalise_spaces(p.text) for p in document.paragraphs[:8] if p.style.name == "Cover Line"]
+    assert CUT_OFF[lang] in cover_lines
+    assert any("2026" in line for line in cover_lines if line != CUT_OFF[lang])   # the publication date too
+
+
+def test_the_model_exposes_the_cut_off():
+    report = assemble(load_report(MINI), "fr")
+    assert report.facts_as_of == dt.date(2025, 12, 31) and report.facts_as_of_text == "31 décembre 2025"
+
+
+@pytest.mark.parametrize("today, warned", [("2026-06-30", False), ("2026-07-01", True), ("2027-03-01", True)])
+def test_check_and_builds_warn_when_the_cut_off_is_over_six_months_old(monkeypatch, tmp_path, today, warned):
+    monkeypatch.setenv("REPORTGEN_TODAY", today)
+    warning = "mini/report.yaml:3:1: warning: the information cut-off 2025-12-31 is"
+    check = run_build("--content", str(MINI.parent), "--check")
+    build = run_build("--content", str(MINI.parent), "--output", str(tmp_path), "--format", "html")
+    for result in (check, build):
+        assert result.returncode == 0, result.stderr
+        assert (warning in result.stderr) == warned
+        assert ("the report is ageing" in result.stderr) == warned
+    # A build with nothing to rebuild still counts it (from the findings of the day).
+    noop = run_build("--content", str(MINI.parent), "--output", str(tmp_path), "--format", "html")
+    assert "up to date" in noop.stdout
+    counted = re.search(r"(\d+) other warnings?", noop.stdout + noop.stderr)
+    assert (int(counted.group(1)) if counted else 0) == int(warned), noop.stdout + noop.stderr

@@ -64,7 +64,8 @@ def test_a_german_report_gets_german_forms(tmp_path):
     assert result.returncode == 0, result.stderr
     text = html.unescape(re.sub(r"<[^>]+>", "", (out / "kurz.de.html").read_text(encoding="utf-8")))
     for form in (f"1,29{NBSP}%", f"etwa 185{NBSP}Milliarden Euro", f"1{NBSP}Milliarde Euro",
-                 f"1,8{NBSP}Milliarden Euro", "„Bericht“", "15. Januar 2026", "Stand: 15. Januar 2026"):
+                 f"1,8{NBSP}Milliarden Euro", "„Bericht“", "Informationsstand: 31. Dezember 2025",
+                 "Veröffentlicht am 15. Januar 2026"):
         assert form in text, form
     pdf = " ".join(page.extract_text() for page in PdfReader(out / "kurz.de.pdf").pages)
     pdf = re.sub(r"\s+", " ", pdf.replace(NBSP, " "))

@@ -96,7 +96,7 @@ def structure_figures(reader: PdfReader) -> list[str]:
 def test_every_figure_has_alt_text_in_the_document_language(real_output, reports, lang):
     figures = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Figure)]
     alts = structure_figures(PdfReader(pdf(real_output, lang)))
-    assert len(alts) == len(figures) >= 3
+    assert len(alts) == len(figures) > 0
     assert sorted(alts) == sorted(f.alt for f in figures)
 
 

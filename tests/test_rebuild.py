@@ -24,6 +24,13 @@ def snapshot(tmp_path_factory) -> Path:
     return target
 
 
+def planned(content: Path, *extra: str) -> list[str]:
+    """The documents the build plans for this content (no test assumes how many reports or languages)."""
+    result = run_build("--content", str(content), "--list-jobs", *extra)
+    assert result.returncode == 0, result.stderr
+    return [Path(job["output"]).name for job in json.loads(result.stdout)]
+
+
 def mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.*") if p.suffix in (".pdf", ".docx")}
 
@@ -40,7 +47,8 @@ def test_two_builds_give_identical_bytes(snapshot, tmp_path):
                        env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "12345"})
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     files = sorted(p.name for p in (tmp_path / "a").glob("*.*") if p.suffix in (".pdf", ".docx"))
-    assert len(files) == 8   # the full report and its brief, in two languages and two formats
+    assert files == sorted(planned(snapshot))
+    assert {"belgium-brief.en.pdf", "belgium-brief.fr.docx"} <= set(files)   # every edition, by default
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -51,28 +59,29 @@ def test_noop_rewrites_nothing_and_one_french_edit_rebuilds_only_french(snapshot
     out = tmp_path / "out"
     assert run_build("--content", str(content), "--output", str(out)).returncode == 0
     before = mtimes(out)
+    documents = planned(content)
     noop = run_build("--content", str(content), "--output", str(out))
-    assert noop.returncode == 0 and "up to date: 8 document(s)" in noop.stdout
+    assert noop.returncode == 0 and f"up to date: {len(documents)} document(s)" in noop.stdout
+    assert noop.stdout.splitlines()[-1].startswith("warnings: ") or "warnings: " in noop.stderr
     assert mtimes(out) == before
-    # The preface is not part of the brief: only the full French report is rebuilt.
+    # The preface is part of the full report, not of the brief: only the full French documents are rebuilt.
     preface = content / "belgium" / "fr" / "preface.yaml"
-    text = preface.read_text(encoding="utf-8")
-    preface.write_text(text.replace("La ", "Désormais, la ", 1), encoding="utf-8")
+    with preface.open("a", encoding="utf-8") as stream:
+        stream.write("# edited\n")     # any change of a French file's bytes
     edit = run_build("--content", str(content), "--output", str(out))
     assert edit.returncode == 0, edit.stderr
     after = mtimes(out)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {"belgium.fr.pdf", "belgium.fr.docx"}
-    assert report_statuses(out) == {"belgium.en.pdf": "up to date", "belgium.en.docx": "up to date",
-                                    "belgium.fr.pdf": "rebuilt", "belgium.fr.docx": "rebuilt",
-                                    **{f"belgium-brief.{lang}.{fmt}": "up to date"
-                                       for lang in ("en", "fr") for fmt in ("pdf", "docx")}}
-    # The key judgments are: the French brief is rebuilt with the French report, the English one is not.
+    full_french = {name for name in documents if ".fr." in name and "-brief." not in name}
+    assert changed == full_french
+    assert report_statuses(out) == {name: "rebuilt" if name in full_french else "up to date" for name in documents}
+    # The key judgments are part of both: the French brief is rebuilt with the French report, the English not.
     judgments = content / "belgium" / "fr" / "key-judgments.yaml"
-    judgments.write_text(judgments.read_text(encoding="utf-8").replace("La ", "Désormais, la ", 1), encoding="utf-8")
+    with judgments.open("a", encoding="utf-8") as stream:
+        stream.write("# edited\n")
     assert run_build("--content", str(content), "--output", str(out)).returncode == 0
     assert {name for name, status in report_statuses(out).items() if status == "rebuilt"} == {
-        "belgium.fr.pdf", "belgium.fr.docx", "belgium-brief.fr.pdf", "belgium-brief.fr.docx"}
+        name for name in documents if ".fr." in name}
 
 
 def test_noop_does_not_import_heavy_libraries(mini_output_copy):
@@ -201,3 +210,57 @@ def test_a_build_in_process_does_not_change_the_next_plan(mini_output_copy):
     assert cli.main(args[:-3]) == 0      # no --force: everything is up to date
     statuses = report_statuses(out)
     assert set(statuses.values()) <= {"up to date", "rebuilt"}
+
+
+def test_shards_are_balanced_by_expected_cost(tmp_path):
+    """A PDF costs about four DOCX: each share gets its part of the PDFs, not all DOCX on one machine."""
+    content = tmp_path / "content"
+    for name in ("one", "two"):
+        shutil.copytree(FIXTURES / "valid" / "mini", content / name)
+    for n in (2, 4):
+        shares = [planned(content, "--shard", f"{k}/{n}") for k in range(1, n + 1)]
+        pdfs = [sum(name.endswith(".pdf") for name in share) for share in shares]
+        docx = [sum(name.endswith(".docx") for name in share) for share in shares]
+        assert pdfs == [4 // n] * n and docx == [4 // n] * n, shares
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_impossible_job_counts_are_usage_errors(value):
+    result = run_build("--jobs", value, "--check")
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr and "1 or more" in result.stderr
+
+
+def test_help_lists_the_commands():
+    result = run_build("--help")
+    assert result.returncode == 0
+    assert "review FILE.docx" in result.stdout
+
+
+@pytest.mark.parametrize("spec, says", [("fr:frist", "did you mean 'first'"), ("de", "'de' is not a translated"),
+                                        ("en", "'en' is not a translated"), ("fr:first,nope", "'nope'")])
+def test_mark_translated_refuses_unknown_languages_and_sections(content_copy, spec, says):
+    ledger = content_copy / "mini" / "translations.yaml"
+    result = run_build("--content", str(content_copy), "--mark-translated", spec)
+    assert result.returncode == 2 and says in result.stderr
+    assert not ledger.exists()
+
+
+def test_strict_means_the_same_for_a_build_and_a_check(content_copy, tmp_path):
+    """The mini report's French was never marked translated: stale translations are warnings."""
+    out = tmp_path / "out"
+    for extra in (("--check",), ("--format", "html")):
+        result = run_build("--content", str(content_copy), "--output", str(out), "--strict", *extra)
+        assert result.returncode == 2, extra
+        assert "stale translation" in result.stderr and "--strict" in result.stderr
+    assert not list(out.glob("*.html"))
+    build = run_build("--content", str(content_copy), "--output", str(out), "--format", "html")
+    assert build.returncode == 0
+    summary = build.stdout.splitlines()[-1]
+    assert summary.startswith("warnings: ") and "stale translation" in summary and "old figure" in summary
+    assert run_build("--content", str(content_copy), "--mark-translated", "fr").returncode == 0
+    noop = run_build("--content", str(content_copy), "--output", str(out), "--format", "html", "--strict")
+    assert noop.returncode == 0, noop.stderr
+    assert "up to date" in noop.stdout and "stale translation" not in noop.stdout + noop.stderr
+    quiet = run_build("--content", str(content_copy), "--output", str(out), "--format", "html", "--quiet")
+    assert quiet.stdout == "" and quiet.stderr.splitlines() == ["warnings: 1 old figure (build.py --check lists them)"]

@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import subprocess
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 from docx.enum.section import WD_SECTION
-from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from .. import libreoffice
 from .. import model as m
 from ..charts import WIDTH_IN, chart_height
 
@@ -39,6 +41,15 @@ def source_bookmark(number: int) -> str:
     return bookmark_name(f"source-{number}")
 
 
+TOC_LEVELS = 2    # as in the PDF's contents
+
+
+@dataclass
+class TocEntry:
+    heading: str     # the heading's text, "3.2 Title", to find it in a layout
+    run: object      # the w:r holding its cached page number
+
+
 class DocxWriter:
     def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str]):
         self.report, self.images, self.provenance = report, images, provenance
@@ -46,6 +57,9 @@ class DocxWriter:
         self._style_ids: dict[str, str] = {}
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
+        self.toc: list[TocEntry] = []
+        self.details: list[str] = []   # what -v prints about this document
+        self.pages = 0
         self._bookmark_id = 0
         for element in list(self.body):
             if element.tag != qn("w:sectPr"):
@@ -59,6 +73,10 @@ class DocxWriter:
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
+        self._paginate()
+        return self._save()
+
+    def _save(self) -> bytes:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return normalized_zip(buffer.getvalue(), self.report.date)
@@ -70,6 +88,30 @@ class DocxWriter:
         for section in self.report.sections:
             self.section(section)
         self._sources()
+
+    def _paginate(self) -> None:
+        """Page numbers of the contents and the page count, from LibreOffice's layout when it is installed
+        (first pass with estimates, same digits, so the layout it measures is the final one), else estimated."""
+        estimate = estimated_pages(self.report)
+        self._set_pages([estimate.get(entry.heading) for entry in self.toc], estimate["pages"])
+        how = "estimated (LibreOffice is not installed)"
+        if libreoffice.soffice():
+            try:
+                laid_out = libreoffice.layout(self._save())
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                how = f"estimated ({exc})"
+            else:
+                found = pages_of_headings([entry.heading for entry in self.toc], laid_out.headings)
+                self._set_pages(found, laid_out.pages)
+                missing = sum(page is None for page in found)
+                how = "from LibreOffice's layout" + (f" ({missing} heading(s) not found, left blank)" if missing else "")
+        self.details.append(f"contents page numbers and page count {how}")
+
+    def _set_pages(self, pages: list[int | None], total: int) -> None:
+        for entry, page in zip(self.toc, pages):
+            entry.run.find(qn("w:t")).text = str(page) if page else ""
+        self.pages = total
+        self._app_properties(total)
 
     def _language(self) -> None:
         """The document language in the defaults and every style, so Word's spell-checker picks it."""
@@ -90,7 +132,8 @@ class DocxWriter:
             self._paragraph("Cover Line", [m.Text(report.classification.upper())])
         self._paragraph("Title", [m.Text(report.title)])
         self._paragraph("Subtitle", [m.Text(report.subtitle)])
-        for line in (labels["as_of"].format(date=report.date_text),
+        for line in (labels["facts_as_of"].format(date=report.facts_as_of_text),
+                     labels["published"].format(date=report.date_text),
                      f"{labels['version']} {report.version} · {labels['language_name']}",
                      f"{labels['prepared_by']} {', '.join(report.authors)}"):
             self._paragraph("Cover Line", [m.Text(line)])
@@ -119,30 +162,27 @@ class DocxWriter:
                 _run(footer, part, self.report.tag)
 
     def _contents(self) -> None:
-        labels = self.report.labels
+        """The TOC field with a complete cached result (titles, dot leaders, page numbers), as Word shows it
+        before any refresh; the page numbers are filled in by _paginate once the whole document exists."""
+        labels, tag = self.report.labels, self.report.tag
         self._paragraph("TOC Heading", [m.Text(labels["contents"])])
-        entries = [s for s in m.walk(self.report.sections) if s.level <= 2]
-        first = True
-        for section in entries:
-            paragraph = self._add_paragraph(f"toc {section.level}")
-            if first:
-                _field_begin(paragraph, 'TOC \\o "1-2" \\h \\z \\u')
-                first = False
-            link = _hyperlink(paragraph, bookmark_name(section.id))
-            _run(link, f"{section.number}\t", self.report.tag)
-            _run(link, section.title, self.report.tag)
-        end = self._add_paragraph("toc 1")
-        _run(_hyperlink(end, source_bookmark(0)), f"\t{labels['sources']}", self.report.tag)
-        # Cached entries carry titles and links; Word fills in page numbers when it refreshes the field.
-        _field_end(end)
-        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        entries = [(s.level, s.number, s.title, bookmark_name(s.id))
+                   for s in m.walk(self.report.sections) if s.level <= TOC_LEVELS]
+        entries.append((1, "", labels["sources"], source_bookmark(0)))
+        for index, (level, number, title, bookmark) in enumerate(entries):
+            paragraph = self._add_paragraph(f"toc {level}")
+            if index == 0:
+                _field_begin(paragraph, f'TOC \\o "1-{TOC_LEVELS}" \\h \\z \\u')
+            link = _hyperlink(paragraph, bookmark)
+            _run(link, f"{number}\t{title}\t", tag)
+            page = _field(link, f"PAGEREF {bookmark} \\h", "0", tag)
+            self.toc.append(TocEntry(f"{number} {title}".strip(), page._r))
+        _field_end(paragraph)
 
     # ---- sections and blocks -------------------------------------------------------------------------
 
     def section(self, section: m.Section) -> None:
         heading = self._add_paragraph(f"Heading {section.level}")
-        if section.level == 1 and section is self.report.sections[0]:
-            heading.paragraph_format.page_break_before = False   # already on a fresh page after the contents
         self._bookmark(heading, bookmark_name(section.id))
         _run(heading, f"{section.number}  {section.title}", self.report.tag)
         for block in section.blocks:
@@ -333,9 +373,23 @@ class DocxWriter:
         props.last_modified_by = ", ".join(report.authors)
         moment = dt.datetime.combine(report.date, dt.time(12, 0))
         props.created = props.modified = props.last_printed = moment
-        props.revision = int(re.sub(r"\D", "", report.version) or 1)
+        props.revision = 1          # saves of this file, not the report's version (that is props.version)
         props.identifier = f"{report.id}.{report.lang}"
         props.version = report.version
+
+    def _app_properties(self, pages: int) -> None:
+        """docProps/app.xml as this program wrote it (python-docx's template claims Word, one page)."""
+        from ..text import report_texts
+        words = sum(len(text.split()) for text in report_texts(self.report))
+        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+               'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+               f'<Application>reportgen</Application><DocSecurity>0</DocSecurity><Pages>{pages}</Pages>'
+               f'<Words>{words}</Words><ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate>'
+               '<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged></Properties>')
+        package = self.document.part.package
+        part = next(rel.target_part for rel in package.rels.values() if rel.reltype.endswith("/extended-properties"))
+        part._blob = xml.encode("utf-8")
 
     def _custom_properties(self) -> None:
         """docProps/custom.xml: the build's input fingerprint and tool versions (File > Properties > Custom)."""
@@ -377,6 +431,63 @@ def repeat_header_and_keep_rows(table) -> None:
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
+# ---- page estimate, where LibreOffice is not installed -------------------------------------------------
+
+PAGE_HEIGHT_PT = 700            # A4 less the margins
+LINE_PT, CHARS_PER_LINE = 18, 95  # a body line with its share of paragraph spacing; characters per line
+
+
+def estimated_pages(report: m.Report) -> dict:
+    """Heading text -> page, and "pages": a rough layout (lines of body text per page, a new page at each
+    chapter). Used only without LibreOffice, and said so in -v output."""
+    from ..text import block_texts
+    pages: dict = {}
+    page, used = 2, 0.0                       # the cover, then the contents
+    used += (2 + sum(1 for s in m.walk(report.sections) if s.level <= TOC_LEVELS)) * 16
+
+    def place(height: float) -> None:
+        nonlocal page, used
+        if used + height > PAGE_HEIGHT_PT:
+            page, used = page + 1, 0.0
+        used += height
+
+    def chapter(title: str) -> None:
+        nonlocal page, used
+        page, used = page + 1, 40.0
+        pages[title] = page
+
+    for section in m.walk(report.sections):
+        if section.level == 1:
+            chapter(f"{section.number} {section.title}")
+        else:
+            place(30)
+            pages[f"{section.number} {section.title}"] = page
+        for block in section.blocks:
+            if isinstance(block, m.Figure):
+                place((chart_height(block.chart) if block.chart else 3.5) * 72 + 30)
+            for text in block_texts(block) if not isinstance(block, m.Figure) else ():
+                place((len(text) // CHARS_PER_LINE + 1) * LINE_PT)
+    chapter(report.labels["sources"])
+    for source in report.sources:
+        place(2 * LINE_PT)
+    pages["pages"] = page
+    return pages
+
+
+def pages_of_headings(headings: list[str], laid_out: tuple) -> list[int | None]:
+    """Each heading's page, found in order among the (text, page) pairs of a layout's outline."""
+    found, position = [], 0
+    for heading in headings:
+        for index in range(position, len(laid_out)):
+            if libreoffice.same_text(laid_out[index][0], heading):
+                found.append(laid_out[index][1])
+                position = index + 1
+                break
+        else:
+            found.append(None)
+    return found
+
+
 def plain_caption(block: m.Figure) -> str:
     from ..assemble import plain
     return plain(block.caption)
@@ -410,9 +521,14 @@ class _RunProxy:
     italic = property(lambda self: None, lambda self, v: self._flag("w:i", v))
 
 
+def _element(parent):
+    """The XML element of a python-docx paragraph, or the element itself (a hyperlink)."""
+    return parent._p if hasattr(parent, "_p") else parent
+
+
 def _run(parent, text: str, tag: str):
     """A run with text and language, inside a paragraph (python-docx object) or a raw element."""
-    element = parent._p if hasattr(parent, "_p") else parent
+    element = _element(parent)
     r = OxmlElement("w:r")
     rpr = OxmlElement("w:rPr")
     r.append(rpr)
@@ -441,7 +557,7 @@ def _style_run(r, style_id: str) -> None:
 
 
 def _hyperlink(parent, anchor: str | None, url: str | None = None, part=None):
-    element = parent._p if hasattr(parent, "_p") else parent
+    element = _element(parent)
     link = OxmlElement("w:hyperlink")
     if url:
         rel = part.relate_to(url, docx.opc.constants.RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
@@ -462,7 +578,7 @@ def _fld_char(kind: str):
 
 
 def _field_begin(paragraph, instruction: str) -> None:
-    p = paragraph._p
+    p = _element(paragraph)
     p.append(_fld_char("begin"))
     r = OxmlElement("w:r")
     instr = OxmlElement("w:instrText")
@@ -474,7 +590,7 @@ def _field_begin(paragraph, instruction: str) -> None:
 
 
 def _field_end(paragraph) -> None:
-    paragraph._p.append(_fld_char("end"))
+    _element(paragraph).append(_fld_char("end"))
 
 
 def _field(paragraph, instruction: str, cached: str, tag: str):
@@ -514,5 +630,6 @@ def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, 
         from .docx_brief import BriefDocxWriter as writer_class
     else:
         writer_class = DocxWriter
-    path.write_bytes(writer_class(report, images, provenance or {}).build())
-    return {}
+    writer = writer_class(report, images, provenance or {})
+    path.write_bytes(writer.build())
+    return {"pages": writer.pages, "details": writer.details}

@@ -11,6 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
+from ..editions import DoesNotFit, filename
 from .docx import TABLE_STYLE, DocxWriter, bookmark_name, repeat_header_and_keep_rows, source_bookmark
 
 MARGIN_MM = 14
@@ -31,6 +32,15 @@ class BriefDocxWriter(DocxWriter):
         for part in self.report.edition.parts:
             self._part(part)
         self._brief_sources()
+
+    def _paginate(self) -> None:
+        """The page count from LibreOffice's layout, when it is installed: a brief that Word-like layout
+        puts on more pages than the edition allows is not written, as for the PDF."""
+        super()._paginate()
+        edition = self.report.edition
+        if edition.pages and self.pages > edition.pages and self.details[-1].endswith("from LibreOffice's layout"):
+            name = filename(self.report.id, edition.name, self.report.lang, "docx")
+            raise DoesNotFit(f"{name}: {self.pages} pages in LibreOffice, must fit on {edition.pages}")
 
     def _tune_styles(self) -> None:
         styles = self.document.styles
