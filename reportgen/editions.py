@@ -232,14 +232,13 @@ def _number_targets(targets: list, ctx) -> None:
 
 
 def _masthead(raw, locale) -> dict:
-    labels, typo = locale.labels["brief"], locale.typography
-    cutoff = getattr(raw.meta, "facts_as_of", None)   # the information cut-off, when the report states it
-    dates = [labels["published"].format(date=locale.date(raw.meta.date))]
-    if cutoff:
-        dates.append(labels["cutoff"].format(date=locale.date(cutoff)))
-    dates.append(f"{locale.labels['version']} {raw.meta.version}")
-    return {"kind": typo(labels["kind"]), "dates": tuple(typo(line) for line in dates),
-            "derived_from": typo(labels["derived_from"].replace("{version}", raw.meta.version)),
+    """Publication date and information cut-off first: a reader must know how current the brief is."""
+    labels, typo = locale.labels, locale.typography
+    dates = (labels["published"].format(date=locale.date(raw.meta.date)),
+             labels["facts_as_of"].format(date=locale.date(raw.meta.facts_as_of)),
+             f"{labels['version']} {raw.meta.version}")
+    return {"kind": typo(labels["brief"]["kind"]), "dates": tuple(typo(line) for line in dates),
+            "derived_from": typo(labels["brief"]["derived_from"].replace("{version}", raw.meta.version)),
             "full_report": f"{raw.meta.id}.{locale.lang}"}
 
 
