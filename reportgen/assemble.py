@@ -34,7 +34,7 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
     locale = Locale(lang, language.tag)
     ctx = _Context(raw, locale)
     _number_targets(language, ctx)
-    sections = tuple(_section(section, str(i), 1, ctx) for i, section in enumerate(language.sections, 1))
+    sections = tuple(_section(section, number, 1, ctx) for section, number in top_level(language, raw))
     sources = tuple(_source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
     charts = tuple(block.chart for section in m.walk(sections) for block in section.blocks
                    if isinstance(block, m.Figure) and block.chart)
@@ -60,29 +60,38 @@ def _number_targets(language: RawLanguage, ctx: _Context) -> None:
     labels = ctx.locale.labels
     tables = figures = 0
 
-    def number_sections(sections: list[RawSection], prefix: str) -> None:
+    def number_section(section: RawSection, number: str, kind: str) -> None:
         nonlocal tables, figures
-        for i, section in enumerate(sections, 1):
-            number = f"{prefix}{i}"
-            ctx.targets[section.id] = f"{labels['section']} {number}"
-            for block in walk_blocks(section.blocks):
-                if block.kind == "table":
-                    tables += 1
-                    ctx.block_numbers[(block.doc.file, block.path)] = tables
-                    if block.payload.id:
-                        ctx.targets[block.payload.id] = f"{labels['table']} {tables}"
-                elif block.kind == "figure":
-                    figures += 1
-                    ctx.block_numbers[(block.doc.file, block.path)] = figures
-                    if block.payload.target:
-                        ctx.targets[block.payload.target] = f"{labels['figure']} {figures}"
-                elif block.kind == "recommendations":
-                    for rank, item in enumerate(block.payload.items, 1):
-                        if item.id:
-                            ctx.targets[item.id] = f"{labels['recommendation']} {rank}"
-            number_sections(section.subsections, number + ".")
+        ctx.targets[section.id] = f"{labels[kind]} {number}"
+        for block in walk_blocks(section.blocks):
+            if block.kind == "table":
+                tables += 1
+                ctx.block_numbers[(block.doc.file, block.path)] = tables
+                if block.payload.id:
+                    ctx.targets[block.payload.id] = f"{labels['table']} {tables}"
+            elif block.kind == "figure":
+                figures += 1
+                ctx.block_numbers[(block.doc.file, block.path)] = figures
+                if block.payload.target:
+                    ctx.targets[block.payload.target] = f"{labels['figure']} {figures}"
+            elif block.kind == "recommendations":
+                for rank, item in enumerate(block.payload.items, 1):
+                    if item.id:
+                        ctx.targets[item.id] = f"{labels['recommendation']} {rank}"
+        for i, sub in enumerate(section.subsections, 1):
+            number_section(sub, f"{number}.{i}", "section")
 
-    number_sections(language.sections, "")
+    for section, number in top_level(language, ctx.raw):
+        number_section(section, number, "section" if number.isdigit() else "annex")
+
+
+def top_level(language: RawLanguage, raw: RawReport) -> list[tuple[RawSection, str]]:
+    """Top-level sections with their numbers: the main sections 1..n, then the annexes lettered A, B, C."""
+    annexes = set(raw.meta.annexes)
+    main = [section for section in language.sections if section.id not in annexes]
+    lettered = [section for section in language.sections if section.id in annexes]
+    return [*((section, str(i)) for i, section in enumerate(main, 1)),
+            *((section, chr(ord("A") + i)) for i, section in enumerate(lettered))]
 
 
 def _origin(raw: RawReport, block_or_section) -> m.Origin:
@@ -95,8 +104,10 @@ def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.S
     ctx.anchor = section.id
     blocks = tuple(_block(block, f"{section.id}-{i}", ctx) for i, block in enumerate(section.blocks, 1))
     children = tuple(_section(sub, f"{number}.{i}", level + 1, ctx) for i, sub in enumerate(section.subsections, 1))
-    return m.Section(section.id, number, level, ctx.locale.typography(section.title), _origin(ctx.raw, section),
-                     blocks, children)
+    annex = not number[0].isdigit()
+    shown = f"{ctx.locale.labels['Annex']} {number}." if annex and level == 1 else number
+    return m.Section(section.id, shown, level, ctx.locale.typography(section.title), _origin(ctx.raw, section),
+                     blocks, children, annex)
 
 
 

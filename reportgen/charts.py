@@ -33,6 +33,7 @@ def _matplotlib():
         "font.family": "Noto Sans", "font.size": 9, "svg.hashsalt": "report", "svg.fonttype": "path",
         "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#555555",
         "axes.titlesize": 10, "figure.dpi": 100,
+        "text.parse_math": False, "text.usetex": False,   # labels are drawn literally: "$5 or $6" stays so
     })
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

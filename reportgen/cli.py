@@ -216,7 +216,10 @@ def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
     planning.check_output(args.content, args.output)
-    jobs = planning.plan(args.content, args.lang, args.format, args.edition)
+    try:
+        jobs = planning.plan(args.content, args.lang, args.format, args.edition)
+    except ContentError as exc:   # returned, not raised: --watch reports it and keeps watching
+        return _report_problems(exc)
     if args.shard:
         jobs = planning.shard(jobs, args.shard)
     output = args.output
@@ -236,7 +239,6 @@ def build(args) -> int:
             print("build.py: error: nothing to build (no report declares the requested languages and editions)",
                   file=sys.stderr)
             return 2
-        from .errors import ContentError
         try:
             found = _findings(args, jobs, fingerprints, {})
         except ContentError as exc:

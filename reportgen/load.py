@@ -1,8 +1,10 @@
 """Read YAML safely, keeping the line and column of every key so errors can point at them."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 import yaml
 
@@ -10,6 +12,7 @@ from .errors import Problem
 
 MAX_FILE_BYTES = 2_000_000
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") as well as plain size
+MAX_DEPTH = 100      # content nests about ten levels deep; far deeper would exhaust Python's stack
 
 Path_ = tuple  # a key path such as ("blocks", 3, "p")
 
@@ -88,13 +91,48 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, composing at most MAX_DEPTH levels of nesting (located, instead of a RecursionError)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def load_yaml(file: Path):
+    """The data of a YAML file read through read_yaml's checks; a ContentError, located, if it is bad."""
+    from .errors import ContentError
+    problems: list[Problem] = []
+    doc = read_yaml(file, problems)
+    if doc is None or problems:
+        raise ContentError(problems)
+    return doc.data
+
+
 def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
     """Parse `file`; on failure append a located problem and return None."""
     doc = YamlDoc(file, None)
-    raw = file.read_bytes()
+    try:
+        raw = _read_limited(file)
+    except OSError as exc:
+        problems.append(Problem(file, None, None, "", f"cannot be read: {exc.strerror or exc}",
+                                "make it a plain file (not a folder, device, or broken or looping symbolic link)"))
+        return None
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(Problem(file, None, None, "", f"file is {len(raw):,} bytes, over the limit of "
-                                f"{MAX_FILE_BYTES:,}", "split it into several section files"))
+        problems.append(Problem(file, None, None, "", f"file is over the limit of {MAX_FILE_BYTES:,} bytes",
+                                "split it into several section files"))
         return None
     try:
         text = raw.decode("utf-8")
@@ -104,7 +142,11 @@ def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
                                 "save the file as UTF-8"))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as exc:
+        problems.append(Problem(file, exc.mark.line + 1, exc.mark.column + 1, "", f"nested more than {MAX_DEPTH} "
+                                "levels deep", "flatten the structure: content never needs this depth"))
+        return None
     except yaml.reader.ReaderError as exc:   # a character YAML refuses, before any parsing
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -138,6 +180,23 @@ def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
                                 "", f"YAML value: {exc.problem}", "quote the value to keep it as text"))
         return None
     return doc
+
+
+def _read_limited(file: Path) -> bytes:
+    """At most MAX_FILE_BYTES + 1 bytes of a regular file: a huge file or a device is never read whole."""
+    with open_regular(file) as stream:
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
+def open_regular(file: Path):
+    """Open a regular file for reading; refuse devices, folders and pipes (opened without blocking, so a pipe
+    with no writer cannot hang the program) with an OSError saying so."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    if not S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file (a device, folder or pipe)", str(file))
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _yaml_hint(text: str, mark) -> str:

@@ -162,7 +162,7 @@ def _join_unit(text: str) -> str:
     return re.sub(r"(?<=\d) (?=\D)", NBSP, text, count=1)
 
 
-_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w|$)")   # at the end of a run: before a {ref:}, « l'annexe A »
 _STRAIGHT_QUOTES = re.compile(r'"([^"\n]+)"')   # a pair of typed quotes within one run of text
 _SPACE_BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$|[»)\]])")
 # A colon takes a no-break space: replace a typed space, or add one after a word (not in 12:30 or http://).

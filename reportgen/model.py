@@ -169,12 +169,13 @@ Block = Union[Paragraph, BulletList, NumberedList, Table, Figure, KeyFigures, Ca
 @dataclass(frozen=True)
 class Section:
     id: str
-    number: str         # "3", "3.2"
+    number: str         # as printed before the title: "3", "3.2"; annexes "Annex A." / « Annexe A. », "A.2"
     level: int          # 1 for top-level sections
     title: str
     origin: Origin
     blocks: tuple
     children: tuple     # tuple[Section, ...]
+    annex: bool = False # an annex (report.yaml annexes:) or part of one
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[s
     reports, problems, warnings = {}, [], []
     for folder in folders:
         try:
-            raw = load_report(folder)
+            raw = load_report(folder, langs)
         except ContentError as exc:
             problems.extend(exc.problems)
             continue
@@ -55,9 +55,66 @@ def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[s
                 problems.append(Problem(folder / "report.yaml", None, None, "languages",
                                         f"--lang {lang}: the report does not declare this language",
                                         f"declared: {', '.join(raw.languages)}"))
+        problems.extend(problem for lang in raw.languages
+                        for problem in anchor_problems(_assembled(raw, lang), raw.folder.parent))
     if problems:
         raise ContentError(problems)
     return reports, warnings
+
+
+_ASSEMBLED: dict[tuple, object] = {}   # (report folder, language, edition) -> document tree, inherited by workers
+
+
+def _assembled(raw: RawReport, lang: str, edition: str = editions.FULL):
+    key = (str(raw.folder), lang, edition)
+    if key not in _ASSEMBLED or _ASSEMBLED[key][0] is not raw:
+        _ASSEMBLED[key] = (raw, editions.assemble(raw, lang, edition))
+    return _ASSEMBLED[key][1]
+
+
+RESERVED_ANCHORS = ("toc-title", "sources")   # element ids the report template itself uses
+
+
+def anchor_problems(report, root: Path) -> list[Problem]:
+    """Every anchor of a document, explicit id or generated name ('<section>-<n>', 'source-<n>'), and its Word
+    bookmark must be unique: a clash sends a cross-reference, a bookmark or a review comment to the wrong block."""
+    from .model import walk
+    from .writers.docx import bookmark_name
+
+    taken: dict[str, tuple[str, object]] = {}   # anchor or bookmark -> (anchor, origin of its owner)
+    for anchor in RESERVED_ANCHORS + tuple(f"source-{source.number}" for source in report.sources):
+        taken[anchor] = taken[bookmark_name(anchor)] = (anchor, None)
+    problems = []
+    for anchor, origin in _anchors(walk(report.sections)):
+        for key in dict.fromkeys((anchor, bookmark_name(anchor))):
+            if key in taken:
+                problems.append(_clash(root, anchor, origin, *taken[key]))
+                break
+        else:
+            taken[anchor] = taken[bookmark_name(anchor)] = (anchor, origin)
+    return problems
+
+
+def _anchors(nodes, origin=None):
+    """(anchor, origin) of every section, block and anchored item, in reading order."""
+    for node in nodes:
+        own = getattr(node, "origin", None) or origin
+        anchor = getattr(node, "anchor", None) or (getattr(node, "id", None) if hasattr(node, "level") else None)
+        if anchor:
+            yield anchor, own
+        for children in ("blocks", "items"):
+            inner = getattr(node, children, ())
+            yield from _anchors([child for child in inner if hasattr(child, "__dataclass_fields__")], own)
+
+
+def _clash(root: Path, anchor: str, origin, first: str, first_origin) -> Problem:
+    def where(place):
+        return f"{place.file} line {place.line} ({place.key})" if place else "the report's own template"
+    same = "the same id" if anchor == first else f"'{first}', the same Word bookmark after shortening"
+    return Problem(root / origin.file, origin.line, None, origin.key,
+                   f"id '{anchor}' clashes with {same}, used by {where(first_origin)}",
+                   "ids of sections, tables, figures and recommendations must differ from each other and from "
+                   "the generated names '<section id>-<n>' (the n-th block) and 'source-<n>': choose another id")
 
 
 _LOCK_FDS: list[int] = []   # the lock's descriptor, which worker processes close (they must not hold the lock)
@@ -148,7 +205,7 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
 
     started = time.perf_counter()
     raw = _REPORTS[job.report]
-    report = editions.assemble(raw, job.lang, job.edition)
+    report = _assembled(raw, job.lang, job.edition)
     images = {chart.id: cached_images(chart, output / ".cache" / "charts")[IMAGE_FORMAT[job.fmt]]
               for chart in report.charts}
     target = output / job.filename

@@ -19,10 +19,9 @@ from importlib import metadata
 from pathlib import Path
 from stat import S_ISREG
 
-import yaml
-
 from . import editions
-from .errors import UsageError
+from .errors import ContentError, UsageError
+from .load import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -57,35 +56,39 @@ class Job:
                 "output": str(output / self.filename), "fingerprint": fingerprint, "up_to_date": up_to_date}
 
 
-def declared_languages(folder: Path) -> list[str]:
-    """The languages report.yaml declares; [] when it cannot be read (validation will say why)."""
-    return [str(lang) for lang in (_report_data(folder).get("languages") or {})]
+def declared_languages(folder: Path, problems: list) -> list[str]:
+    """The languages report.yaml declares; [] and a located problem when it cannot be read."""
+    return _declared(folder, problems)[0]
 
 
-def _report_data(folder: Path) -> dict:
-    try:
-        data = yaml.load((folder / "report.yaml").read_text(encoding="utf-8"), Loader=_loader())
-        return data if isinstance(data, dict) else {}
-    except Exception:  # any unreadable report.yaml: planning skips it, validation will say why
-        return {}
-
-
-def _loader():
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _declared(folder: Path, problems: list) -> tuple[list[str], dict[str, dict]]:
+    """The languages and editions report.yaml declares; ([], {}) and a located problem when it cannot be read."""
+    doc = read_yaml(folder / "report.yaml", problems)   # the same safe, limited reader as validation
+    if doc is None:
+        return [], {}
+    languages = doc.data.get("languages") if isinstance(doc.data, dict) else None
+    if not isinstance(languages, dict) or not languages:
+        problems.append(doc.problem(("languages",), "no languages declared",
+                                    "declare them as a map: languages: {en: en-US, fr: fr-BE}"))
+        return [], {}
+    return [str(lang) for lang in languages], editions.declared(doc.data)
 
 
 def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
          only_editions: tuple[str, ...] | None = None) -> list[Job]:
-    """Every (report, edition, language, format) asked for; every edition when `only_editions` is None."""
-    jobs = []
+    """Every (report, edition, language, format) job, every edition unless `only_editions` picks some; a report
+    whose report.yaml cannot be read fails the whole run, whatever --lang or --shard select, so a broken
+    report is never skipped silently."""
+    jobs, problems = [], []
     for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
-        data = _report_data(folder)
-        for edition, definition in editions.declared(data).items():
+        languages, declared = _declared(folder, problems)
+        for edition, definition in declared.items():
             if only_editions is not None and edition not in only_editions:
                 continue
-            for lang in (str(code) for code in (data.get("languages") or {})):
-                if langs is None or lang in langs:
-                    jobs.extend(Job(folder.name, lang, fmt, folder, edition, definition) for fmt in formats)
+            jobs.extend(Job(folder.name, lang, fmt, folder, edition, definition)
+                        for lang in languages if langs is None or lang in langs for fmt in formats)
+    if problems:
+        raise ContentError(problems)
     return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
@@ -222,7 +225,7 @@ class Manifest:
             data = json.loads(self.file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             notice(f"{self.file}: unreadable ({exc}); ignored, the documents will be rebuilt")
             return
         if not isinstance(data, dict):

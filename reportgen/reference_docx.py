@@ -20,10 +20,19 @@ MUTED = RGBColor(0x5A, 0x65, 0x70)
 SERIF, SANS = "Charis SIL", "Noto Sans"
 TEXT_WIDTH_MM = 210 - 24 - 22      # A4 less the left and right margins set in build()
 TOC_LEVELS = {1: (0, 9, 10), 2: (9, 12, 9.5), 3: (21, 15, 9.5)}   # level: indent, number width (mm), size (pt)
+ANNEX_NUMBER_WIDTH = 24   # mm: room for "Annex A." / « Annexe A. » before an annex's title in the contents
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
 
-def _font(style, name: str, size: float, bold: bool = False, color: RGBColor | None = None) -> None:
+LEADING = {SERIF: 1.45, SANS: 1.3}   # line height / font size, as print.css sets it for the PDF
+
+
+def _font(style, name: str, size: float, bold: bool = False, color: RGBColor | None = None,
+          leading: float | None = None) -> None:
+    """Family, size, weight, colour, and an exact line height: "multiple" spacing would scale each font's own
+    line gap (Charis SIL's is 1.64 em), making the Word file a third longer than the PDF."""
+    if style.type == WD_STYLE_TYPE.PARAGRAPH:
+        style.paragraph_format.line_spacing = Pt(round(size * (leading or LEADING[name]), 1))
     style.font.name = name
     rpr = style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -128,20 +137,19 @@ def build() -> Document:
     normal = styles["Normal"]
     _font(normal, SERIF, 10.5)
     normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.2
     normal.paragraph_format.widow_control = True
     body = styles["Body Text"]
     body.base_style = normal
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
-    _font(styles["Title"], SANS, 28, bold=True, color=ACCENT)
+    _font(styles["Title"], SANS, 28, bold=True, color=ACCENT, leading=1.15)
     styles["Title"].paragraph_format.space_before = Pt(150)   # Title is used on the cover only
     styles["Title"].paragraph_format.space_after = Pt(12)
     _font(styles["Subtitle"], SANS, 14, color=MUTED)
     styles["Subtitle"].paragraph_format.space_after = Pt(60)
     for level, size in ((1, 17), (2, 12.5), (3, 11)):
         heading = styles[f"Heading {level}"]
-        _font(heading, SANS, size, bold=True, color=ACCENT)
+        _font(heading, SANS, size, bold=True, color=ACCENT, leading=1.2)
         heading.paragraph_format.keep_with_next = True
         heading.paragraph_format.space_before = Pt(18 if level == 1 else 10)
         heading.paragraph_format.space_after = Pt(6)
@@ -169,6 +177,12 @@ def build() -> Document:
     callout_title.paragraph_format.keep_with_next = True
     callout_title.paragraph_format.space_after = Pt(2)
 
+    figure = styles.add_style("Figure", WD_STYLE_TYPE.PARAGRAPH)
+    figure.base_style = normal
+    figure.paragraph_format.line_spacing = 1.0     # single: an exact line height would crop the picture
+    figure.paragraph_format.keep_with_next = True  # with its caption
+    figure.paragraph_format.space_before = Pt(6)
+
     cover = styles.add_style("Cover Line", WD_STYLE_TYPE.PARAGRAPH)
     cover.base_style = normal
     _font(cover, SANS, 10, color=MUTED)
@@ -195,6 +209,8 @@ def build() -> Document:
         toc.paragraph_format.right_indent = Mm(12)
         toc.paragraph_format.space_after = Pt(4 if level == 1 else 2)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(indent + number_width), WD_TAB_ALIGNMENT.LEFT)
+        if level == 1:   # an annex's "Annexe A." is wider than the number column: its tab stops here
+            toc.paragraph_format.tab_stops.add_tab_stop(Mm(ANNEX_NUMBER_WIDTH), WD_TAB_ALIGNMENT.LEFT)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)

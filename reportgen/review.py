@@ -7,12 +7,17 @@ bookmark before it; assembling the same report again maps that bookmark to the Y
 from __future__ import annotations
 
 import json
+import os
 import sys
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lxml import etree
+
+from .errors import UsageError
+from .load import open_regular
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
@@ -55,47 +60,116 @@ def _text(element) -> str:
     return "".join(node.text or "" for node in element.iter(_w("t"), _w("delText")))
 
 
-def read_remarks(path: Path) -> tuple[list[Remark], str]:
-    """The remarks of a reviewed DOCX, in document order, and its identifier ('belgium.fr')."""
-    with zipfile.ZipFile(path) as package:
-        body = etree.fromstring(package.read("word/document.xml"))
-        names = set(package.namelist())
-        comments = {}
-        if "word/comments.xml" in names:
-            for comment in etree.fromstring(package.read("word/comments.xml")).iter(_w("comment")):
-                comments[comment.get(_w("id"))] = comment
-        identifier = ""
-        if "docProps/core.xml" in names:
-            found = etree.fromstring(package.read("docProps/core.xml")).find(f"{{{DC}}}identifier")
-            identifier = found.text if found is not None and found.text else ""
+MAX_DOCX_BYTES = 200_000_000      # the file as sent back
+MAX_PART_BYTES = 100_000_000      # one XML part, uncompressed
+MAX_RATIO = 200                   # uncompressed / compressed: Word's XML compresses about 5-35 times
+MAX_TEXT = 10_000                 # characters kept of one comment, one change or one commented passage
 
+
+class UnreadableDocx(Exception):
+    """The file is not a DOCX this command can read safely (exit 2, with the reason)."""
+
+
+# What a damaged or hostile file can raise while being read: each means "not a readable DOCX".
+UNREADABLE = (UnreadableDocx, OSError, KeyError, ValueError, EOFError, RuntimeError, NotImplementedError,
+              zipfile.BadZipFile, zlib.error, etree.LxmlError)
+
+
+def read_remarks(path: Path) -> tuple[list[Remark], str]:
+    """The remarks of a reviewed DOCX, in document order, and its identifier ('belgium.fr').
+
+    Hostile files are bounded: only a regular file is opened, every part is size- and ratio-checked before
+    it is inflated and parsed as a stream (iterparse, entities never resolved), and the state kept per
+    remark is capped, so memory stays flat whatever the document holds.
+    """
+    with open_regular(path) as stream:   # opened once: what is checked is what is read
+        info = os.fstat(stream.fileno())
+        if info.st_size > MAX_DOCX_BYTES:
+            raise UnreadableDocx(f"{info.st_size:,} bytes, over the limit of {MAX_DOCX_BYTES:,}")
+        with zipfile.ZipFile(stream) as package:
+            names = set(package.namelist())
+            if "word/document.xml" not in names:
+                raise UnreadableDocx("no word/document.xml: not a Word document")
+            comments = _comments(package) if "word/comments.xml" in names else {}
+            identifier = _identifier(package) if "docProps/core.xml" in names else ""
+            return _body_remarks(package, comments), identifier
+
+
+def _events(package: zipfile.ZipFile, name: str, events=("end",)):
+    """Stream the elements of one part, after checking its declared size and compression ratio."""
+    member = package.getinfo(name)
+    if member.file_size > MAX_PART_BYTES:
+        raise UnreadableDocx(f"{name} is {member.file_size:,} bytes uncompressed, over the limit of "
+                             f"{MAX_PART_BYTES:,}")
+    if member.file_size > 1_000_000 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+        raise UnreadableDocx(f"{name} inflates {member.file_size // max(member.compress_size, 1):,} times "
+                             "(a zip bomb?)")
+    # zipfile never returns more than the declared size, so a lying header cannot inflate further.
+    with package.open(member) as stream:
+        yield from etree.iterparse(stream, events=events, resolve_entities=False, no_network=True,
+                                   huge_tree=False, remove_comments=True, remove_pis=True)
+
+
+def _comments(package: zipfile.ZipFile) -> dict[str, tuple[str, str, str]]:
+    comments = {}
+    for _, element in _events(package, "word/comments.xml"):
+        if element.tag == _w("comment"):
+            comments[element.get(_w("id"))] = (element.get(_w("author"), ""), element.get(_w("date"), ""),
+                                              _text(element)[:MAX_TEXT])
+            element.clear()
+    return comments
+
+
+def _identifier(package: zipfile.ZipFile) -> str:
+    for _, element in _events(package, "docProps/core.xml"):
+        if element.tag == f"{{{DC}}}identifier":
+            return (element.text or "")[:200]
+    return ""
+
+
+def _body_remarks(package: zipfile.ZipFile, comments: dict) -> list[Remark]:
+    """Walk document.xml once, in document order, keeping only the open comment ranges' start offsets."""
     remarks: list[Remark] = []
     anchor = None
-    item = 0                       # paragraphs since the anchor: the list item a remark is in
-    open_ranges: dict[str, list[str]] = {}
-    for element in body.iter():
+    item = 0                          # paragraphs since the anchor: the list item a remark is in
+    passage: list[str] = []           # text since the oldest open comment range; dropped when none is open
+    passage_length = 0
+    open_ranges: dict[str, int] = {}  # comment id -> offset in the passage where its range starts
+    for event, element in _events(package, "word/document.xml", ("start", "end")):
         tag = element.tag
-        if tag == _w("bookmarkStart") and element.get(_w("name"), "").startswith("a_"):
-            anchor, item = element.get(_w("name")), 0   # the bookmark sits inside its first paragraph
-        elif tag == _w("p"):
-            item += 1
-        elif tag == _w("commentRangeStart"):
-            open_ranges[element.get(_w("id"))] = []
-        elif tag == _w("t") and open_ranges:
-            for pieces in open_ranges.values():
-                pieces.append(element.text or "")
+        if event == "start":
+            if tag == _w("bookmarkStart") and element.get(_w("name"), "").startswith("a_"):
+                anchor, item = element.get(_w("name")), 0   # the bookmark sits inside its first paragraph
+            elif tag == _w("p"):
+                item += 1
+            elif tag == _w("commentRangeStart"):
+                open_ranges.setdefault(element.get(_w("id")), passage_length)
+            continue
+        if tag == _w("t") and open_ranges:
+            text = element.text or ""
+            passage.append(text)
+            passage_length += len(text)
         elif tag == _w("commentRangeEnd"):
             comment_id = element.get(_w("id"))
-            comment = comments.get(comment_id)
-            if comment is not None:
-                remarks.append(_remark("comment", comment, _text(comment),
-                                       "".join(open_ranges.pop(comment_id, [])), anchor, item))
+            start = open_ranges.pop(comment_id, None)
+            if comment_id in comments:
+                anchored = "".join(passage)[start:start + MAX_TEXT] if start is not None else ""
+                author, date, text = comments[comment_id]
+                remarks.append(Remark("comment", author, date, text, anchored, anchor, item=max(item, 0)))
+            if not open_ranges:
+                passage, passage_length = [], 0
         elif tag in (_w("ins"), _w("del")):
-            changed = _text(element)
+            changed = _text(element)[:MAX_TEXT]
             if changed.strip():
                 remarks.append(_remark("insertion" if tag == _w("ins") else "deletion", element, changed, "",
                                        anchor, item))
-    return remarks, identifier
+        if tag == _w("p") and element.getparent() is not None and element.getparent().tag == _w("body"):
+            element.clear()               # a finished top-level paragraph is no longer needed
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+        elif tag == _w("tbl") and element.getparent() is not None and element.getparent().tag == _w("body"):
+            element.clear()
+    return remarks
 
 
 def _remark(kind: str, element, text: str, anchored: str, anchor: str | None, item: int) -> Remark:
@@ -112,10 +186,18 @@ def locate(remarks: list[Remark], identifier: str, content: Path) -> None:
     from .writers.docx import bookmark_name
 
     report_id, _, lang = identifier.rpartition(".")
-    folder = content / report_id
-    if not report_id or not (folder / "report.yaml").is_file():
+    if not report_id:
+        print(f"build.py review: warning: the document names no report ('{identifier}'); remarks are listed "
+              "without their content location", file=sys.stderr)
         return
+    folder = content / report_id
+    if Path(report_id).name != report_id or report_id in (".", "..") or not (folder / "report.yaml").is_file():
+        raise UsageError(f"the document says it was built from report '{report_id}', which is not a report "
+                         f"folder of {content}; pass --content DIR")
     raw = load_report(folder)
+    if lang not in raw.languages:
+        raise UsageError(f"the document says it is in '{lang}', which report '{report_id}' does not declare "
+                         f"({', '.join(raw.languages)})")
     report = assemble(raw, lang)
     places = {}
     for section in walk(report.sections):
@@ -154,8 +236,9 @@ def main(argv: list[str], content: Path) -> int:
     args = parser.parse_args(argv)
     try:
         remarks, identifier = read_remarks(args.docx)
-    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        print(f"build.py review: error: {args.docx}: not a readable DOCX ({exc})", file=sys.stderr)
+    except UNREADABLE as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        print(f"build.py review: error: {args.docx}: not a readable DOCX ({reason})", file=sys.stderr)
         return 2
     locate(remarks, identifier, args.content)
     if args.format == "json":

@@ -71,7 +71,16 @@ class ReportMeta(Strict):
     stale_after_years: int = Field(default=4, ge=1)
     languages: dict[Id, Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(min_length=1)
     sections: list[Id] = Field(min_length=1)
+    annexes: list[Id] = []      # top-level parts after the sections, lettered A, B, C
     editions: dict[Id, Edition] = {}   # documents other than the full report, e.g. a brief (editions.py)
+
+    @field_validator("annexes")
+    @classmethod
+    def _annexes_are_not_sections(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        both = [key for key in value if key in (info.data.get("sections") or [])]
+        if both:
+            raise ValueError(f"'{both[0]}' is listed both in sections and in annexes: list it once")
+        return value
 
     @field_validator("facts_as_of")
     @classmethod

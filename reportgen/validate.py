@@ -13,7 +13,7 @@ from . import editions, schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references
-from .load import YamlDoc, read_yaml
+from .load import YamlDoc, key_path, read_yaml
 
 
 @dataclass
@@ -163,14 +163,21 @@ def _allowed_keys(kind, loc: tuple) -> list[str]:
 # ---------------------------------------------------------------------------------------------- files
 
 
-def load_report(folder: Path) -> RawReport:
-    """Read and check one report folder; raise ContentError listing every problem."""
+def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport:
+    """Read and check one report folder; raise ContentError listing every problem.
+
+    With `langs` (--lang en), the problems of the other languages do not stop the build: each such language
+    gets one warning saying what it lacks, so a writer can preview an English draft before the French exists.
+    """
     problems: list[Problem] = []
     files: list[Path] = []
+    docs: list[YamlDoc] = []
 
     def read(file: Path) -> YamlDoc | None:
         files.append(file)
-        return read_yaml(file, problems)
+        doc = read_yaml(file, problems)
+        docs.extend([doc] if doc else [])
+        return doc
 
     report_doc = read(folder / "report.yaml") if (folder / "report.yaml").is_file() else None
     if report_doc is None:
@@ -182,10 +189,12 @@ def load_report(folder: Path) -> RawReport:
     if meta is None:
         raise ContentError(problems)
 
-    figures, sources, charts, data_where = _load_data(folder, read, problems)
+    figures, sources, charts, data_where, broken = _load_data(folder, read, problems)
     languages = {}
+    set_aside: dict[str, list[Problem]] = {code: [] for code in meta.languages if langs and code not in langs}
     for code, tag in meta.languages.items():
-        language = _load_language(folder, code, tag, meta, read, problems)
+        _check_language_setup(report_doc, code, tag, set_aside.get(code, problems))
+        language = _load_language(folder, code, tag, meta, read, set_aside.get(code, problems))
         if language:
             languages[code] = language
     for extra in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in meta.languages
@@ -193,15 +202,65 @@ def load_report(folder: Path) -> RawReport:
         problems.append(report_doc.problem(("languages",), f"folder '{extra.name}/' is not a declared language",
                                            f"add '{extra.name}: <tag>' under languages, or remove the folder"))
     # Cross-checks run on whatever loaded, so one run reports everything it can.
-    _check_data(data_where, figures, sources, charts, problems)
-    _check_references(languages, figures, sources, charts, problems)
+    _check_data(data_where, figures, sources, charts, problems, broken)
+    _check_references(languages, figures, sources, charts, problems, broken)
     _check_parity(list(languages.values()), problems)
     editions.check(report_doc, meta, languages, charts, problems)
+    for doc in docs:   # every string may be printed (titles, authors, sources, captions, labels): check them all
+        for path, text in _strings(doc.data, ()):
+            _check_printable(doc, path, text, problems)
+    for code, aside in set_aside.items():
+        aside += [p for p in problems if Path(p.file).is_relative_to(folder / code)]
+    problems = [p for p in problems if not any(p in aside for aside in set_aside.values())]
     if problems:
         raise ContentError(problems)
     report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)
-    report.warnings = _unused_sources(report, data_where)
+    report.warnings = _unused_sources(report, data_where) + [
+        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside]
     return report
+
+
+def _not_ready(folder: Path, code: str, problems: list[Problem], langs) -> Problem:
+    """One warning for a language left out with --lang, naming the files it lacks."""
+    missing = [f"{code}/"] if not (folder / code).is_dir() else \
+        sorted({str(Path(p.file).relative_to(folder)) for p in problems
+                if p.line is None and Path(p.file).is_relative_to(folder / code)})
+    others = len(problems) - len(missing)
+    lacks = ", ".join(filter(None, [f"it lacks {', '.join(missing)}" if missing else "",
+                                    f"{others} other problem(s)" if others else ""]))
+    return Problem(folder / "report.yaml", None, None, "languages", f"language '{code}' is not ready ({lacks}); "
+                   f"left out, as --lang {','.join(langs)} asks", f"build.py --check --lang {code} lists its problems",
+                   "warning")
+
+
+def _check_language_setup(report_doc: YamlDoc, code: str, tag: str, problems: list[Problem]) -> None:
+    """A declared language needs a locale CLDR knows (its formats) and templates/strings/<code>.yaml with
+    every label the English file has."""
+    from babel import Locale, UnknownLocaleError
+
+    from .locale import STRINGS_DIR, strings_file
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        problems.append(report_doc.problem(("languages", code), f"'{tag}' is not a locale CLDR knows",
+                                           "use a language-COUNTRY tag such as de-DE or nl-BE"))
+    file = strings_file(code)
+    if not file.is_file():
+        problems.append(report_doc.problem(("languages", code), f"no interface labels for '{code}': "
+                                           f"{file.relative_to(STRINGS_DIR.parent.parent)} does not exist",
+                                           f"copy templates/strings/en.yaml to {file.name} and translate the labels"))
+        return
+    doc = read_yaml(file, problems)
+    reference = read_yaml(STRINGS_DIR / "en.yaml", [])
+    if doc is None or reference is None:
+        return
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "expected a mapping of labels", "copy templates/strings/en.yaml"))
+        return
+    missing = [key for key in reference.data if key not in doc.data]
+    if missing:
+        problems.append(doc.problem((), f"labels missing: {', '.join(missing)}",
+                                    "copy them from templates/strings/en.yaml and translate them"))
 
 
 def _load_data(folder: Path, read, problems: list[Problem]):
@@ -209,16 +268,17 @@ def _load_data(folder: Path, read, problems: list[Problem]):
     sources: dict = {}
     charts: dict = {}
     where: dict[tuple[str, str], YamlDoc] = {}
+    broken: set[tuple[str, str]] = set()
     for file in sorted((folder / "data").glob("*.yaml")):
         doc = read(file)
         if doc is None:
             continue
-        data = check(doc, (), schema.DataFile, doc.data, problems)
-        if data is None:
-            continue
-        for kind, target, items in (("figures", figures, data.figures), ("sources", sources, data.sources),
-                                    ("charts", charts, data.charts)):
+        for kind, items in _data_entries(doc, problems):
+            target = {"figures": figures, "sources": sources, "charts": charts}[kind]
             for key, value in items.items():
+                if value is None:   # invalid, already reported: still known, so not reported again where used
+                    broken.add((kind, key))
+                    continue
                 if key in target:
                     first = where[(kind, key)]
                     problems.append(doc.problem((kind, key), f"duplicate id '{key}' (also in "
@@ -226,7 +286,33 @@ def _load_data(folder: Path, read, problems: list[Problem]):
                                                 "give one of them another id"))
                 target[key] = value
                 where[(kind, key)] = doc
-    return figures, sources, charts, where
+    return figures, sources, charts, where, broken
+
+
+DATA_KINDS = {"figures": schema.FigureData, "sources": schema.SourceData, "charts": schema.ChartData}
+
+
+def _data_entries(doc: YamlDoc, problems: list[Problem]):
+    """(kind, {id: entry, or None when invalid}) for each kind of a data file. Each entry is checked on its
+    own: one misspelled key costs that entry only, not the whole file and every reference to its entries."""
+    data = doc.data
+    if not isinstance(data, dict) or any(key not in DATA_KINDS or not isinstance(value or {}, dict)
+                                         for key, value in data.items()):
+        shape = {key: {} if key in DATA_KINDS and isinstance(value, dict) else value
+                 for key, value in data.items()} if isinstance(data, dict) else data
+        check(doc, (), schema.DataFile, shape, problems)   # the file's own shape: top-level keys, mappings
+        if not isinstance(data, dict):
+            return
+    for kind, model in DATA_KINDS.items():
+        items = data.get(kind) or {}
+        if isinstance(items, dict):
+            yield kind, {key: _data_entry(doc, kind, model, key, value, problems) for key, value in items.items()}
+
+
+def _data_entry(doc: YamlDoc, kind: str, model, key, value, problems: list[Problem]):
+    valid_id = check(doc, (kind,), dict[schema.Id, object], {key: None}, problems) is not None
+    entry = check(doc, (kind, key), model, value, problems)
+    return entry if valid_id else None
 
 
 def _data_problem(where: dict, kind: str, key: str, path: tuple, message: str, hint: str,
@@ -234,14 +320,16 @@ def _data_problem(where: dict, kind: str, key: str, path: tuple, message: str, h
     return where[(kind, key)].problem((kind, key) + path, message, hint, severity)
 
 
-def _check_data(where: dict, figures, sources, charts, problems: list[Problem]) -> None:
+def _check_data(where: dict, figures, sources, charts, problems: list[Problem], broken=frozenset()) -> None:
     for key, figure in figures.items():
-        if figure.source not in sources:
+        if figure.source not in sources and ("sources", figure.source) not in broken:
             problems.append(_data_problem(where, "figures", key, ("source",), f"unknown source '{figure.source}'",
                                           _suggest(figure.source, sources)))
     for key, chart in charts.items():
         for field_name in ("points", "guides"):
             for index, figure_id in enumerate(getattr(chart, field_name)):
+                if ("figures", figure_id) in broken:
+                    continue
                 if figure_id not in figures:
                     problems.append(_data_problem(where, "charts", key, (field_name, index),
                                                   f"unknown figure '{figure_id}'", _suggest(figure_id, figures)))
@@ -269,7 +357,7 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
                                 "give the title and subtitle of this language"))
     language_meta = check(meta_doc, (), schema.LanguageMeta, meta_doc.data, problems) if meta_doc else None
     sections = []
-    for section_id in meta.sections:
+    for section_id in [*meta.sections, *meta.annexes]:
         file = lang_dir / f"{section_id}.yaml"
         if not file.is_file():
             problems.append(Problem(file, None, None, "", f"section '{section_id}' (listed in report.yaml) is "
@@ -280,11 +368,12 @@ def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> R
             section = _section(doc, (), section_id, schema.SectionFile, problems)
             if section:
                 sections.append(section)
-    listed = set(meta.sections) | {"meta"}
+    listed = set(meta.sections) | set(meta.annexes) | {"meta"}
     for file in sorted(lang_dir.glob("*.yaml")):
         if file.stem not in listed:
-            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections",
-                                    "add it to sections: in report.yaml, or remove the file"))
+            problems.append(Problem(file, None, None, "", f"'{file.stem}' is not listed in report.yaml sections "
+                                    "or annexes", "add it to sections: (or annexes:) in report.yaml, or remove "
+                                    "the file"))
     if language_meta is None:
         return None
     return RawLanguage(code, tag, language_meta, sections)
@@ -348,7 +437,10 @@ def walk_blocks(blocks: list[RawBlock]):
         yield from walk_blocks(block.children)
 
 
-def _check_references(languages, figures, sources, charts, problems: list[Problem]) -> None:
+def _check_references(languages, figures, sources, charts, problems: list[Problem], broken=frozenset()) -> None:
+    """Every reference resolves. An entry of data/ that is itself invalid (in `broken`) counts as known: its
+    error is reported once, where it is."""
+    data_kind = {"value": "figures", "year": "figures", "cite": "sources", "chart": "charts"}
     for language in languages.values():
         targets: dict[str, tuple] = {}
 
@@ -379,12 +471,10 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                          "cite": "define it under sources: in data/*.yaml",
                          "ref": "give a section, table (id:), figure (chart:) or recommendation (id:) this id"}
         for section in walk_sections(language.sections):
-            _check_printable(section.doc, section.path + ("title",), section.title, problems)
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
-                    _check_printable(block.doc, path, text, problems)
                     for kind, key in references(parse_inline(text)):
-                        if key not in known[kind]:
+                        if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)
                             problems.append(block.doc.problem(
                                 path, f"unknown {what[kind]} '{key}' in {{{kind}:{key}}}",
@@ -393,13 +483,14 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                     problem = image_problem(block.doc.file.parent.parent, block.payload.image)
                     if problem:
                         problems.append(block.doc.problem(block.path + ("figure", "image"), *problem))
-                if block.kind == "figure" and block.payload.chart and block.payload.chart not in charts:
+                if block.kind == "figure" and block.payload.chart and block.payload.chart not in charts \
+                        and ("charts", block.payload.chart) not in broken:
                     problems.append(block.doc.problem(block.path + ("figure", "chart"),
                                                       f"unknown chart '{block.payload.chart}'",
                                                       _suggest(block.payload.chart, charts)))
                 if block.kind == "keyfigures":
                     for i, item in enumerate(block.payload.items):
-                        if item.value not in figures:
+                        if item.value not in figures and ("figures", item.value) not in broken:
                             problems.append(block.doc.problem(block.path + ("keyfigures", "items", i, "value"),
                                                               f"unknown figure '{item.value}'",
                                                               _suggest(item.value, figures)))
@@ -421,6 +512,18 @@ def _check_one_recommendations_list(language: RawLanguage, problems: list[Proble
         problems.append(other.doc.problem(other.path, "a second recommendations list (the first is in "
                                           f"{language.code}/{first.doc.file.name} line {first.doc.where(first.path)[0]})",
                                           "a report has one ranked list: merge the two, and point to it with {ref:}"))
+
+
+def _strings(data, path: tuple):
+    """(key path, text) of every string value in a file's data."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, path + (index,))
 
 
 def _check_printable(doc: YamlDoc, path: tuple, text: str, problems: list[Problem]) -> None:
@@ -449,7 +552,10 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
         return f"image '{value}' is an absolute path", hint
     if ".." in Path(value).parts:
         return f"image '{value}' points outside the report folder", hint
-    target = image_path(folder, value)
+    try:
+        target = image_path(folder, value)
+    except (RuntimeError, OSError):   # Python raises RuntimeError on a symbolic link loop
+        return f"image '{value}' is a symbolic link that never reaches a file (a loop)", hint
     if not target.is_relative_to(folder.resolve()):
         return f"image '{value}' leads outside the report folder (through a symbolic link)", hint
     if not target.is_file():
@@ -462,27 +568,73 @@ def image_problem(folder: Path, value: str) -> tuple[str, str] | None:
     with open(target, "rb") as stream:
         if not stream.read(len(magic)) == magic:
             return f"image '{value}' is not a valid {target.suffix[1:].upper()} file", "export it again"
+    return _decoding_problem(target, value)
+
+
+MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS = 10_000, 25_000_000   # a full-page image at 600 dpi is about 5000 x 7000
+
+
+def _decoding_problem(target: Path, value: str) -> tuple[str, str] | None:
+    """Decode the whole image: a truncated file or a pixel bomb is refused here, not dropped by a writer."""
+    from PIL import Image
+    try:
+        with Image.open(target) as image:
+            width, height = image.size
+            if max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
+                return (f"image '{value}' is {width} x {height} pixels, over the limit of {MAX_IMAGE_SIDE:,} a side "
+                        f"and {MAX_IMAGE_PIXELS:,} in all", "reduce its resolution")
+            image.load()
+    except Image.DecompressionBombError:   # Pillow's own, far higher, limit: refused before reading the size
+        return (f"image '{value}' has more pixels than Pillow allows, far over the limit of {MAX_IMAGE_PIXELS:,}",
+                "reduce its resolution")
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"image '{value}' cannot be decoded ({exc})", "the file is damaged or truncated: export it again"
     return None
 
 
 def _check_parity(languages: list[RawLanguage], problems: list[Problem]) -> None:
-    """Every language must hold the same sections and blocks as the first one declared."""
+    """Every language must hold the same sections and blocks as the first one declared.
+
+    What already has an error (in either language) is not compared: a typo in an English block is reported
+    once, in the English file, not again as a difference in the French one."""
     if len(languages) < 2:
         return
+    faulty = _Faults(problems)
     reference = languages[0]
     for other in languages[1:]:
-        _compare_matching(reference, reference.sections, other, other.sections, problems)
+        _compare_matching(reference, reference.sections, other, other.sections, problems, faulty)
 
 
-def _compare_matching(ref_lang, ref_sections: list[RawSection], lang, sections: list[RawSection], problems) -> None:
+class _Faults:
+    """Where problems were found: (file, key path); a place is faulty if a problem lies at or under it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.keys = {(str(p.file), p.key) for p in problems}
+
+    def within(self, doc: YamlDoc, path: tuple) -> bool:
+        base = key_path(path)
+        return any(file == str(doc.file) and (not base or key == base or key.startswith((base + ".", base + "[")))
+                   for file, key in self.keys)
+
+
+def _compare_matching(ref_lang, ref_sections: list[RawSection], lang, sections: list[RawSection], problems,
+                      faulty: _Faults) -> None:
     """Compare the sections both languages have (by id); missing ones are reported by the caller."""
     theirs = {section.id: section for section in sections}
     for ref_section in ref_sections:
         if ref_section.id in theirs:
-            _compare_sections(ref_lang, ref_section, lang, theirs[ref_section.id], problems)
+            _compare_sections(ref_lang, ref_section, lang, theirs[ref_section.id], problems, faulty)
 
 
-def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
+def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems, faulty: _Faults) -> None:
+    if not any(faulty.within(s.doc, s.path + ("subsections",)) for s in (ref, sec)):
+        _compare_subsection_ids(ref_lang, ref, lang, sec, problems)
+    if not any(faulty.within(s.doc, s.path + ("blocks",)) for s in (ref, sec)):
+        _compare_blocks(ref_lang, ref, lang, sec, problems)
+    _compare_matching(ref_lang, ref.subsections, lang, sec.subsections, problems, faulty)
+
+
+def _compare_subsection_ids(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:
     ref_file = f"{ref_lang.code}/{ref.doc.file.name}"
     ref_ids = [s.id for s in ref.subsections]
     ids = [s.id for s in sec.subsections]
@@ -497,8 +649,6 @@ def _compare_sections(ref_lang, ref: RawSection, lang, sec: RawSection, problems
     if [i for i in ids if i in ref_ids] != [i for i in ref_ids if i in ids]:
         problems.append(sec.doc.problem(sec.path, f"subsections are not in the order of {ref_file}: "
                                         f"{', '.join(ref_ids)}", "reorder them"))
-    _compare_blocks(ref_lang, ref, lang, sec, problems)
-    _compare_matching(ref_lang, ref.subsections, lang, sec.subsections, problems)
 
 
 def _compare_blocks(ref_lang, ref: RawSection, lang, sec: RawSection, problems) -> None:

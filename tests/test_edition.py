@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import FIXTURES, run_build
-from readback import docx_bookmarks, normalise_spaces, pdf_text
+from readback import docx_bookmarks, normalise_spaces, pdf_outline_titles, pdf_text
 from reportgen.assemble import assemble
 from reportgen.validate import load_report
 from reportgen.writers.docx import bookmark_name
@@ -117,3 +117,40 @@ def test_check_and_builds_warn_when_the_cut_off_is_over_six_months_old(monkeypat
     assert "up to date" in noop.stdout
     counted = re.search(r"(\d+) other warnings?", noop.stdout + noop.stderr)
     assert (int(counted.group(1)) if counted else 0) == int(warned), noop.stdout + noop.stderr
+
+
+# ---- annexes --------------------------------------------------------------------------------------------
+
+ANNEX = {"en": ("Annex A.", "This is annex A; its second part is section A.2, after the section A.1."),
+         "fr": ("Annexe A.", "Voici l’annexe A ; sa deuxième partie est la section A.2, après la section A.1.")}
+ANNEX_TITLES = {"en": ("Notes", "First Notes", "Second Notes"), "fr": ("Notes", "Premières notes", "Secondes notes")}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_annexes_are_lettered_in_the_pdf_its_contents_and_references(mini_output, lang):
+    word, sentence = ANNEX[lang]
+    title, first, second = ANNEX_TITLES[lang]
+    reader = PdfReader(mini_output / f"mini.{lang}.pdf")
+    contents = normalise_spaces(reader.pages[1].extract_text())
+    for entry in (f"{word} {title}", f"A.1 {first}", f"A.2 {second}"):
+        assert entry in contents
+    assert contents.index("2 ") < contents.index(word)          # main sections keep their numbers, first
+    outline = [normalise_spaces(title) for title in pdf_outline_titles(mini_output / f"mini.{lang}.pdf")]
+    assert f"{word} {title}" in outline and f"A.2 {second}" in outline
+    assert sentence in normalise_spaces(pdf_text(mini_output / f"mini.{lang}.pdf"))
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_annexes_are_lettered_in_word_headings_and_contents(mini_output, lang):
+    word, sentence = ANNEX[lang]
+    title, first, second = ANNEX_TITLES[lang]
+    document = docx.Document(str(mini_output / f"mini.{lang}.docx"))
+    headings = [(p.style.name, normalise_spaces(p.text)) for p in document.paragraphs
+                if p.style.name.startswith("Heading")]
+    assert headings[-4:-1] == [("Heading 1", f"{word} {title}"), ("Heading 2", f"A.1 {first}"),
+                               ("Heading 2", f"A.2 {second}")]
+    assert ("Heading 1", "2 " + ("Second Section" if lang == "en" else "Deuxième section")) in headings
+    contents = [normalise_spaces(p.text.replace("\t", " ")) for p in document.paragraphs
+                if p.style.name.startswith("toc ")]
+    assert f"{word} {title} " in " | ".join(contents) and any(c.startswith(f"A.2 {second}") for c in contents)
+    assert sentence in [normalise_spaces(p.text) for p in document.paragraphs]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -46,6 +47,8 @@ def break_report(content: Path, case: dict) -> None:
         file.write_text(case["write"], encoding="utf-8")
     elif "bytes" in case:
         file.write_bytes(case["bytes"])
+    elif "write_nested" in case:
+        file.write_text("title: " + "[" * case["write_nested"] + "]" * case["write_nested"] + "\n", encoding="utf-8")
     else:
         file.write_text("title: " + "x" * case["write_size"] + "\nsubtitle: s\n", encoding="utf-8")
 
@@ -314,3 +317,230 @@ def test_an_output_that_is_a_file_is_refused(tmp_path):
     file.write_text("not a folder")
     result = run_build("--content", str(FIXTURES / "valid"), "--output", str(file))
     assert result.returncode == 2 and "is a file" in result.stderr, result.stderr
+
+
+# ---- issue 14, class 3: limits on every command -----------------------------------------------------------
+
+def run_limited(*args: str, memory: int = 2 << 30) -> subprocess.CompletedProcess:
+    """build.py with its address space capped (a wide margin: a normal run needs a few hundred MB)."""
+    import resource
+    limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory))  # noqa: E731
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], capture_output=True, text=True,
+                          timeout=120, preexec_fn=limit)
+
+
+def test_a_huge_stray_file_in_a_report_folder_is_refused_without_being_read(tmp_path, previous_output):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", content)
+    out = tmp_path / "out"
+    shutil.copytree(previous_output, out)
+    with open(content / "mini" / "dump.bin", "wb") as stray:
+        stray.truncate(3 << 30)                          # 3 GB, sparse: costs nothing unless it is read
+    started = time.perf_counter()
+    result = run_limited("--content", str(content), "--output", str(out), memory=1 << 30)
+    assert time.perf_counter() - started < 30
+    assert result.returncode == 2 and "mini/dump.bin" in result.stderr and "over the limit" in result.stderr, \
+        result.stderr
+
+
+@pytest.fixture(scope="module")
+def reviewed_docx(tmp_path_factory, previous_output) -> Path:
+    from test_docx import add_review_marks
+    target = tmp_path_factory.mktemp("reviewed") / "mini.en.reviewed.docx"
+    add_review_marks(previous_output / "mini.en.docx", target)
+    return target
+
+
+def rezip(source: Path, target: Path, replace: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, replace.get(item.filename, old.read(item.filename)))
+        for name in set(replace) - set(old.namelist()):
+            new.writestr(name, replace[name])
+
+
+def review(path: Path, memory: int = 1 << 30) -> subprocess.CompletedProcess:
+    return run_limited("review", str(path), "--content", str(FIXTURES / "valid"), memory=memory)
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_review_reads_only_regular_files(tmp_path, special):
+    path = {"/dev/zero": Path("/dev/zero"), "folder": tmp_path}.get(special, tmp_path / "pipe.docx")
+    if special == "fifo":
+        os.mkfifo(path)                                   # no writer: opening it for reading would wait forever
+    result = review(path)
+    assert result.returncode == 2 and "not a regular file" in result.stderr, result.stderr
+
+
+def test_review_refuses_a_zip_bomb_before_inflating_it(tmp_path, reviewed_docx):
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(reviewed_docx) as package:
+        document = package.read("word/document.xml")
+    padding = b"<w:p/>" * (60_000_000 // 6)                # 60 MB of XML that deflates about 1000 times
+    rezip(reviewed_docx, bomb, {"word/document.xml": document.replace(b"</w:body>", padding + b"</w:body>")})
+    assert bomb.stat().st_size < 1_000_000
+    result = review(bomb, memory=600 << 20)
+    assert result.returncode == 2 and "inflates" in result.stderr, result.stderr
+
+
+def test_review_of_20000_unclosed_comment_ranges_stays_small(tmp_path, reviewed_docx):
+    crowded = tmp_path / "crowded.docx"
+    with zipfile.ZipFile(reviewed_docx) as package:
+        document = package.read("word/document.xml")
+    starts = b"".join(b'<w:commentRangeStart w:id="%d"/>' % n for n in range(10_000, 30_000))
+    text = b"<w:p><w:r><w:t>" + b"words " * 20 + b"</w:t></w:r></w:p>"
+    body = b"<w:p>" + starts + b"</w:p>" + text * 20_000
+    rezip(reviewed_docx, crowded, {"word/document.xml": document.replace(b"</w:body>", body + b"</w:body>")})
+    started = time.perf_counter()
+    result = review(crowded, memory=1 << 30)
+    assert time.perf_counter() - started < 60
+    assert result.returncode == 0 and "3 remark(s)" in result.stderr, result.stderr
+
+
+def test_review_of_a_document_naming_another_language_or_a_path_is_refused(tmp_path, reviewed_docx):
+    for identifier, message in (("mini.de", "does not declare"), ("../../etc/mini.en", "not a report folder"),
+                                ("/etc.en", "not a report folder")):
+        with zipfile.ZipFile(reviewed_docx) as package:
+            core = package.read("docProps/core.xml").decode()
+        changed = re.sub(r"<dc:identifier>[^<]*</dc:identifier>", f"<dc:identifier>{identifier}</dc:identifier>",
+                         core)
+        assert changed != core
+        target = tmp_path / "renamed.docx"
+        rezip(reviewed_docx, target, {"docProps/core.xml": changed.encode()})
+        result = review(target)
+        assert result.returncode == 2 and message in result.stderr and "internal error" not in result.stderr, \
+            (identifier, result.stderr)
+
+
+MUTATIONS = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert", "xml"]), st.integers(0, 1 << 30),
+                               st.binary(min_size=1, max_size=64)), min_size=1, max_size=4)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=MUTATIONS)
+def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(reviewed_docx, tmp_path_factory,
+                                                                              mutations):
+    """Random damage to the zip bytes or to the XML inside: `review` lists remarks or says why it can't, exit 0
+    or 2, never an internal error or a traceback."""
+    import contextlib
+    import io
+    from reportgen.cli import main
+    data = reviewed_docx.read_bytes()
+    with zipfile.ZipFile(reviewed_docx) as package:
+        xml = package.read("word/document.xml")
+    for kind, where, payload in mutations:
+        if kind == "xml":                                    # damage the XML, keep a valid zip
+            at = where % len(xml)
+            xml = xml[:at] + payload + xml[at + len(payload) // 2:]
+            continue
+        at = where % len(data)
+        data = {"flip": lambda: data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1:],
+                "cut": lambda: data[:at], "insert": lambda: data[:at] + payload + data[at:]}[kind]()
+    work = tmp_path_factory.mktemp("fuzz-review")
+    damaged = work / "mini.en.docx"
+    if any(kind == "xml" for kind, _, _ in mutations):
+        rezip(reviewed_docx, damaged, {"word/document.xml": xml})
+        event("XML damaged")
+    else:
+        damaged.write_bytes(data)
+        event("zip bytes damaged")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["review", str(damaged), "--content", str(FIXTURES / "valid")])
+    event(f"exit {code}")
+    assert code in (0, 2), err.getvalue()
+    assert "internal error" not in err.getvalue()
+
+
+# ---- issue 14, class 4: no wrong output with exit 0 ------------------------------------------------------
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small valid PNG whose header claims another size: decoders believe the header."""
+    import struct
+    import zlib
+    data = (FIXTURES / "valid" / "mini" / "images" / "emblem.png").read_bytes()
+    header = b"IHDR" + struct.pack(">II", width, height) + data[24:29]
+    return data[:12] + header + struct.pack(">I", zlib.crc32(header)) + data[33:]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda png: png[: len(png) // 2], "cannot be decoded"),
+    (lambda png: _png_claiming(30_000, 30_000), "over the limit of 25,000,000"),
+    (lambda png: _png_claiming(12_000, 100), "12000 x 100 pixels, over the limit"),
+    (lambda png: png[:8] + b"\0" * 200, "cannot be decoded"),
+], ids=["truncated", "pixel bomb", "too wide", "garbage after the signature"])
+def test_images_are_decoded_at_validation(content_copy, tmp_path, damage, message):
+    image = content_copy / "mini" / "images" / "emblem.png"
+    image.write_bytes(damage(image.read_bytes()))
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"))
+    assert result.returncode == 2 and "mini/en/second.yaml:15" in result.stderr and message in result.stderr, \
+        result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_image_symlink_loop_is_a_located_error(content_copy):
+    image = content_copy / "mini" / "images" / "emblem.png"
+    image.unlink()
+    image.symlink_to(image.name)
+    result = run_build("--content", str(content_copy), "--check")
+    assert result.returncode == 2 and "mini/en/second.yaml:15" in result.stderr and "loop" in result.stderr, \
+        result.stderr
+
+
+def test_chart_labels_are_drawn_literally():
+    import matplotlib
+    from reportgen.charts import _matplotlib, render
+    from reportgen.model import Chart, ChartPoint
+    _matplotlib()
+    chart = Chart("c", "bar", "USD", (ChartPoint("$5 or $6", 5.0, "$5"), ChartPoint("x_1^2", 6.0, "$6")), (), "en")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):   # text as text, to read it back
+        svg = render(chart)["svg"].decode()
+    assert "$5 or $6" in svg and "x_1^2" in svg
+
+
+def rename_ids(content: Path, renames: dict[str, str]) -> None:
+    """Rename ids in every language, references included, so only the renaming itself can be wrong."""
+    for file in (content / "mini").glob("*/*.yaml"):
+        text = file.read_text(encoding="utf-8")
+        for old, new in renames.items():
+            text = text.replace(old, new)
+        file.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, line", [("money-table", "first-2", 3), ("first-detail", "source-1", 14),
+                                            ("rec-talks", "second-2", 20)],
+                         ids=["table id = a block's generated name", "section id = a source's anchor",
+                              "recommendation id = a block's generated name"])
+def test_an_id_equal_to_another_or_to_a_generated_name_is_refused(content_copy, tmp_path, old, new, line):
+    rename_ids(content_copy, {old: new})
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"))
+    file = "second" if old != "first-detail" else "first"
+    assert result.returncode == 2 and f"mini/en/{file}.yaml:{line}:" in result.stderr, result.stderr
+    assert f"'{new}'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_long_ids_sharing_their_beginning_get_distinct_bookmarks(content_copy, tmp_path):
+    import docx
+    from docx.oxml.ns import qn
+    long_ids = {"first-detail": "a-very-long-identifier-that-goes-on-and-on-one",
+                "money-table": "a-very-long-identifier-that-goes-on-and-on-two"}
+    rename_ids(content_copy, long_ids)
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path), "--format", "docx")
+    assert result.returncode == 0, result.stderr
+    body = docx.Document(str(tmp_path / "mini.en.docx")).element.body
+    names = [mark.get(qn("w:name")) for mark in body.iter(qn("w:bookmarkStart"))]
+    assert len(names) == len(set(names)) and all(len(name) <= 40 for name in names)
+    links = {link.get(qn("w:anchor")) for link in body.iter(qn("w:hyperlink")) if link.get(qn("w:anchor"))}
+    assert links <= set(names)
+    from reportgen.writers.docx import bookmark_name
+    one, two = (bookmark_name(i) for i in long_ids.values())
+    assert one != two and one[:31] == two[:31] and {one, two} <= set(names)
+
+
+def test_a_report_that_cannot_be_read_fails_every_run(content_copy, tmp_path):
+    broken = content_copy / "broken"
+    shutil.copytree(content_copy / "mini", broken)
+    (broken / "report.yaml").write_text("languages: {en: en-US\n")
+    for options in ([], ["--lang", "en"], ["--shard", "1/2"], ["--shard", "2/2"], ["--list-jobs"]):
+        result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"), *options)
+        assert result.returncode == 2 and "broken/report.yaml:" in result.stderr, (options, result.stderr)

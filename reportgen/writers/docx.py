@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import hashlib
 import re
 import subprocess
 import zipfile
@@ -26,15 +27,18 @@ from ..charts import WIDTH_IN, chart_height
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "reference.docx"
 TABLE_STYLE = "Light List Accent 1"
 STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
-          "Caption", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
+          "Caption", "Figure", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
           "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE,
           "Recommendation Title", "Recommendation Field", "Recommendation Label")
 
 
 def bookmark_name(anchor: str) -> str:
     """Word bookmark names: a letter first, then letters, digits and underscores, at most 40 characters."""
-    name = "_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
-    return ("a" + name)[:40]
+    name = "a_" + re.sub(r"[^A-Za-z0-9]", "_", anchor)
+    if len(name) <= 40:
+        return name
+    # Cut to Word's 40 characters, keeping a hash of the whole id: long ids that share a beginning stay apart.
+    return name[:31] + "_" + hashlib.sha256(anchor.encode()).hexdigest()[:8]
 
 
 def source_bookmark(number: int) -> str:
@@ -73,6 +77,7 @@ class DocxWriter:
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
+        self._fonts()
         self._paginate()
         return self._save()
 
@@ -227,8 +232,7 @@ class DocxWriter:
         self._add_paragraph("Body Text").paragraph_format.space_after = 0
 
     def figure(self, block: m.Figure, style: str) -> None:
-        paragraph = self._add_paragraph("Body Text")
-        paragraph.paragraph_format.keep_with_next = True
+        paragraph = self._add_paragraph("Figure")
         run = paragraph.add_run()
         if block.chart is not None:
             run.add_picture(io.BytesIO(self.images[block.chart.id]), width=Mm(WIDTH_IN * 25.4),
@@ -403,22 +407,42 @@ class DocxWriter:
             for pid, (key, value) in enumerate(sorted(self.provenance.items()), start=2))
         xml = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
                f'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">{props}</Properties>')
+        blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml).encode("utf-8")
         self._add_part(self.document.part.package, "/docProps/custom.xml",
-                       "application/vnd.openxmlformats-officedocument.custom-properties+xml", xml,
+                       "application/vnd.openxmlformats-officedocument.custom-properties+xml", blob,
                        RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
 
-    def _add_part(self, owner, partname: str, content_type: str, xml: str, reltype: str) -> None:
-        """A part python-docx has no API for (custom properties, fonts), related from `owner`."""
+    def _add_part(self, owner, partname: str, content_type: str, blob: bytes, reltype: str) -> str:
+        """A part python-docx has no API for (custom properties, fonts), related from `owner`; its rId."""
         from docx.opc.packuri import PackURI
         from docx.opc.part import Part
-        blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml).encode("utf-8")
-        owner.relate_to(Part(PackURI(partname), content_type, blob, self.document.part.package), reltype)
+        return owner.relate_to(Part(PackURI(partname), content_type, blob, self.document.part.package), reltype)
+
+    def _fonts(self) -> None:
+        """The used faces of the report's fonts inside the file (see docx_fonts), and Word told to keep them."""
+        from .docx_fonts import embed
+        embedded = embed(self.document, self._add_part)
+        self._setting("w:embedTrueTypeFonts")
+        self._setting("w:saveSubsetFonts")
+        self.details.append("fonts embedded: " + ", ".join(embedded))
 
     def _update_fields_on_open(self) -> None:
+        self._setting("w:updateFields")
+
+    def _setting(self, tag: str, value: str = "true") -> None:
+        """Set a w:settings child, inserted where the schema orders it (Word rejects misordered settings)."""
         settings = self.document.settings.element
-        update = OxmlElement("w:updateFields")
-        update.set(qn("w:val"), "true")
-        settings.append(update)
+        element = settings.find(qn(tag))
+        if element is None:
+            element = OxmlElement(tag)
+            rank = SETTINGS_ORDER.index(tag.split(":")[1])
+            later = [child for child in settings if _local(child.tag) in SETTINGS_ORDER
+                     and SETTINGS_ORDER.index(_local(child.tag)) > rank]
+            if later:
+                later[0].addprevious(element)
+            else:
+                settings.append(element)
+        element.set(qn("w:val"), value)
 
 
 def repeat_header_and_keep_rows(table) -> None:
@@ -493,7 +517,31 @@ def plain_caption(block: m.Figure) -> str:
     return plain(block.caption)
 
 
-# ---- low-level WordprocessingML ----------------------------------------------------------------------
+# ---- low-level WordprocessingML -------------------------------------------------------------------------
+
+SETTINGS_ORDER = (  # CT_Settings, ECMA-376 Part 1, 17.15.1.78
+    "writeProtection view zoom removePersonalInformation removeDateAndTime doNotDisplayPageBoundaries "
+    "displayBackgroundShape printPostScriptOverText printFractionalCharacterWidth printFormsData embedTrueTypeFonts "
+    "embedSystemFonts saveSubsetFonts saveFormsData mirrorMargins alignBordersAndEdges bordersDoNotSurroundHeader "
+    "bordersDoNotSurroundFooter gutterAtTop hideSpellingErrors hideGrammaticalErrors activeWritingStyle proofState "
+    "formsDesign attachedTemplate linkStyles stylePaneFormatFilter stylePaneSortMethod documentType mailMerge "
+    "revisionView trackRevisions doNotTrackMoves doNotTrackFormatting documentProtection autoFormatOverride "
+    "styleLockTheme styleLockQFSet defaultTabStop autoHyphenation consecutiveHyphenLimit hyphenationZone "
+    "doNotHyphenateCaps showEnvelope summaryLength clickAndTypeStyle defaultTableStyle evenAndOddHeaders "
+    "bookFoldRevPrinting bookFold bookFoldPrintingSheets drawingGridHorizontalSpacing drawingGridVerticalSpacing "
+    "displayHorizontalDrawingGridEvery displayVerticalDrawingGridEvery doNotUseMarginsForDrawingGridOrigin "
+    "drawingGridHorizontalOrigin drawingGridVerticalOrigin doNotShadeFormData noPunctuationKerning "
+    "characterSpacingControl printTwoOnOne strictFirstAndLastChars noLineBreaksAfter noLineBreaksBefore "
+    "savePreviewPicture doNotValidateAgainstSchema saveInvalidXml ignoreMixedContent alwaysShowPlaceholderText "
+    "doNotDemarcateInvalidXml saveXmlDataOnly useXSLTWhenSaving saveThroughXslt showXMLTags "
+    "alwaysMergeEmptyNamespace updateFields hdrShapeDefaults footnotePr endnotePr compat docVars rsids mathPr "
+    "attachedSchema themeFontLang clrSchemeMapping doNotIncludeSubdocsInStats doNotAutoCompressPictures "
+    "forceUpgrade captions readModeInkLockDown smartTagType schemaLibrary shapeDefaults doNotEmbedSmartTags "
+    "decimalSymbol listSeparator").split()
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 def _set_lang(rpr, tag: str) -> None:

@@ -54,29 +54,71 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
         return f"data:{mime};base64," + base64.b64encode(Path(figure.image).read_bytes()).decode("ascii")
 
     inline_css = page_css(report)
-    if stylesheet_href is None:
-        inline_css = _self_contained_css(stylesheet(report)) + "\n" + inline_css
     layout = report.edition.layout if report.edition else "report"
     template = _environment().get_template(f"{layout}.html.j2")
-    return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
-                           stylesheets=[stylesheet_href] if stylesheet_href else [],
-                           inline_css=Markup(inline_css))
+    if stylesheet_href is not None:
+        return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
+                               stylesheets=[stylesheet_href], inline_css=Markup(inline_css))
+    # Self-contained: fonts are embedded once the text is known, cut down to the characters it uses.
+    page = template.render(report=report, labels=report.labels, figure_uri=figure_uri, stylesheets=[],
+                           inline_css=Markup(_FONTS_HERE + "\n" + inline_css))
+    return page.replace(_FONTS_HERE, _self_contained_css(stylesheet(report), frozenset(page + inline_css)), 1)
 
 
 def render_charts(report: Report, fmt: str) -> dict[str, bytes]:
     return {chart.id: charts.render(chart)[fmt] for chart in report.charts}
 
 
-@lru_cache(maxsize=2)
-def _self_contained_css(name: str) -> str:
-    """A stylesheet with its font URLs turned into data: URIs, so the HTML preview needs no other file."""
+_FONTS_HERE = "/* reportgen: stylesheet with embedded fonts */"
+# Characters a browser may draw that the page does not spell out: list bullets, hyphenation, ASCII.
+_ALWAYS = frozenset("•◦▪‐-–—…" + "".join(chr(c) for c in range(0x20, 0x7F)))
+
+
+def _self_contained_css(name: str, used: frozenset[str]) -> str:
+    """A stylesheet (print.css, or an edition's) with its fonts embedded as data: URIs, so the HTML preview
+    needs no other file. Each font is cut down to the characters the page uses (fontTools, which WeasyPrint
+    already brings); a face that has none of them (Hebrew in an English page) is left out: the preview of a
+    short report stays small."""
     css = (TEMPLATES / name).read_text(encoding="utf-8")
+    used = used | _ALWAYS
 
-    def embed(match: re.Match) -> str:
-        data = (TEMPLATES / match.group(1)).read_bytes()
-        return "url(data:font/ttf;base64," + base64.b64encode(data).decode("ascii") + ")"
+    def face(match: re.Match) -> str:
+        font = _subset(match.group(1), used)
+        if font is None:
+            return ""
+        mime, data = font
+        return match.group(0).replace(f"url({match.group(1)})",
+                                      f"url(data:{mime};base64,{base64.b64encode(data).decode('ascii')})")
 
-    return re.sub(r"url\((fonts/[A-Za-z-]+\.ttf)\)", embed, css)
+    return re.sub(r"@font-face \{[^}]*url\((fonts/[A-Za-z-]+\.ttf)\)[^}]*\}", face, css)
+
+
+@lru_cache(maxsize=64)
+def _subset(font: str, used: frozenset[str]) -> tuple[str, bytes] | None:
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    source = TTFont(TEMPLATES / font, lazy=False)
+    characters = {ord(c) for c in used} & set(source.getBestCmap())
+    if not any(chr(c).isalpha() for c in characters):   # a script the page does not use
+        return None
+    options = subset.Options()
+    options.recalc_timestamp = False        # same input, same bytes
+    options.drop_tables += ["Silf", "Silt", "Sill", "Glat", "Gloc", "Feat"]   # Graphite: browsers use OpenType
+    try:
+        import brotli  # noqa: F401  (WOFF2 needs it; WeasyPrint's fontTools[woff] brings it)
+        options.flavor, mime = "woff2", "font/woff2"
+    except ImportError:
+        mime = "font/ttf"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=characters)
+    subsetter.subset(source)
+    buffer = io.BytesIO()
+    source.flavor = options.flavor
+    source.save(buffer)
+    return mime, buffer.getvalue()
 
 
 def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
