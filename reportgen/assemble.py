@@ -104,7 +104,7 @@ def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.S
     ctx.anchor = section.id
     blocks = tuple(_block(block, f"{section.id}-{i}", ctx) for i, block in enumerate(section.blocks, 1))
     children = tuple(_section(sub, f"{number}.{i}", level + 1, ctx) for i, sub in enumerate(section.subsections, 1))
-    annex = not number[0].isdigit()
+    annex = bool(number) and not number[0].isdigit()   # an edition's sections have no number
     shown = f"{ctx.locale.labels['Annex']} {number}." if annex and level == 1 else number
     return m.Section(section.id, shown, level, ctx.locale.typography(section.title), _origin(ctx.raw, section),
                      blocks, children, annex)

@@ -7,6 +7,7 @@ document, not direct formatting of its paragraphs.
 """
 from __future__ import annotations
 
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
@@ -16,8 +17,9 @@ from .docx import TABLE_STYLE, DocxWriter, bookmark_name, repeat_header_and_keep
 
 MARGIN_MM = 14
 TEXT_WIDTH_MM = 210 - 2 * MARGIN_MM
-RANK_MM, TITLE_MM, DATE_MM = 10, 88, 24
+RANK_MM, TITLE_MM, DATE_MM = 12, 86, 24
 CHART_WIDTH_MM = 118
+BRIEF_LEADING = 1.3   # line height / font size: a little tighter than the report's 1.45 (serif) and 1.3 (sans)
 TEXT_FIELDS = ("headline", "action", "deliverable", "resources")   # shown under the title, in its cell
 STYLE_SIZES = {"Normal": 9, "Body Text": 9, "Title": 17, "Subtitle": 9.5, "Heading 1": 11.5, "Quote": 8.5,
                "Callout Title": 8.5, "Cover Line": 7.5, "Source Entry": 7, "Caption": 7.5,
@@ -45,9 +47,11 @@ class BriefDocxWriter(DocxWriter):
     def _tune_styles(self) -> None:
         styles = self.document.styles
         for name, size in STYLE_SIZES.items():
-            styles[name].font.size = Pt(size)
+            style = styles[name]
+            style.font.size = Pt(size)
+            if style.type == WD_STYLE_TYPE.PARAGRAPH:   # the reference's exact line heights, for the new size
+                style.paragraph_format.line_spacing = Pt(round(size * BRIEF_LEADING, 1))
         styles["Normal"].paragraph_format.space_after = Pt(3)
-        styles["Normal"].paragraph_format.line_spacing = 1.08
         styles["Title"].paragraph_format.space_before = Pt(0)
         styles["Title"].paragraph_format.space_after = Pt(2)
         styles["Subtitle"].paragraph_format.space_after = Pt(3)
