@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ageing
-from .plan import LEDGER, write_json
+from .plan import LEDGER, file_digest, write_json
 
 CACHE = ".findings.json"
 
@@ -73,7 +73,7 @@ def of_report(raw, langs: tuple[str, ...] | None = None) -> Findings:
 def cache_key(folder: Path, fingerprints: list[str], langs) -> str:
     """What the findings of a report depend on: its inputs, its ledger, the languages asked for, today."""
     ledger = folder / LEDGER
-    recorded = hashlib.sha256(ledger.read_bytes()).hexdigest() if ledger.is_file() else ""
+    recorded = file_digest(ledger) if ledger.is_file() else ""   # streamed, size-limited
     digest = hashlib.sha256(json.dumps([sorted(fingerprints), list(langs or ()), ageing.today().isoformat(),
                                         recorded]).encode())
     return digest.hexdigest()
@@ -82,19 +82,21 @@ def cache_key(folder: Path, fingerprints: list[str], langs) -> str:
 def cached(output: Path, report: str, key: str) -> Findings | None:
     try:
         entry = json.loads((output / CACHE).read_text(encoding="utf-8"))[report]
-    except (OSError, ValueError, KeyError):
-        return None
-    if entry.get("key") != key:
-        return None
-    return Findings(statuses=entry["statuses"], counts=entry["counts"])
+        statuses, counts = entry["statuses"], entry["counts"]
+        well_formed = (entry.get("key") == key and all(isinstance(s, str) for s in statuses)
+                       and all(isinstance(k, str) and type(n) is int for k, n in counts.items()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None   # absent, or not what this program writes: the findings are worked out again
+    return Findings(statuses=list(statuses), counts=dict(counts)) if well_formed else None
 
 
 def remember(output: Path, found: dict[str, tuple[str, Findings]]) -> None:
     """Keep each report's findings (by cache key) for the next run with nothing to rebuild."""
     try:
         entries = json.loads((output / CACHE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         entries = {}
+    entries = entries if isinstance(entries, dict) else {}
     for report, (key, findings) in found.items():
         entries[report] = {"key": key, "counts": findings.count(), "statuses": findings.statuses}
     write_json(output / CACHE, dict(sorted(entries.items())))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 
@@ -45,6 +46,7 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
     md.enable(["emphasis", "link", "escape", "backticks", "newline"])
     md.inline.ruler.before("emphasis", "dataref", _data_reference_rule)
+    md.validateLink = lambda url: True   # every link reaches refused_links, which names the bad ones (no silent text)
     return md
 
 
@@ -97,6 +99,23 @@ def references(spans: tuple[RawSpan, ...]) -> list[tuple[str, str]]:
             found.append((span.kind, span.text))
         found.extend(references(span.children))
     return found
+
+
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def refused_links(spans: tuple[RawSpan, ...]) -> list[str]:
+    """Link targets that are not absolute http, https or mailto URLs: a relative path would point into the build
+    folder (and leak its path), and other schemes (file:, smb:, data:, search-ms:...) open local programs."""
+    refused = []
+    for span in spans:
+        if span.kind == "link":
+            url = urlsplit(span.href)
+            web = url.scheme.lower() in ("http", "https") and url.netloc
+            if not (web or (url.scheme.lower() == "mailto" and url.path)):
+                refused.append(span.href)
+        refused.extend(refused_links(span.children))
+    return refused
 
 
 def plain_text(spans: tuple[RawSpan, ...]) -> str:

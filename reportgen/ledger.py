@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Problem
-from .load import key_path
+from .load import key_path, load_yaml
 from .plan import LEDGER
 from .validate import RawReport, RawSection, walk_sections
 
@@ -52,7 +52,7 @@ def _units(sections: list[RawSection]) -> dict[str, tuple]:
 
 def read(raw: RawReport) -> dict:
     file = raw.folder / LEDGER
-    return (yaml.safe_load(file.read_text(encoding="utf-8")) or {}) if file.is_file() else {}
+    return (load_yaml(file, dict) or {}) if file.exists() else {}   # located errors (e.g. merge conflict markers)
 
 
 def status(raw: RawReport) -> list[LanguageStatus]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
@@ -87,6 +88,9 @@ class _Builder:
         return result
 
 
+_CONFLICT = re.compile(r"^<{7}(?: |$)", re.MULTILINE)
+
+
 class _TooBig(Exception):
     pass
 
@@ -111,17 +115,21 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def load_yaml(file: Path):
-    """The data of a YAML file read through read_yaml's checks; a ContentError, located, if it is bad."""
+def load_yaml(file: Path, kind: type | None = None):
+    """The data of a YAML file read through read_yaml's checks (None if it is empty), of type `kind` if given;
+    a ContentError, located, if it is bad."""
     from .errors import ContentError
     problems: list[Problem] = []
-    doc = read_yaml(file, problems)
+    doc = read_yaml(file, problems, allow_empty=True)
+    if doc is not None and kind and doc.data is not None and not isinstance(doc.data, kind):
+        problems.append(doc.problem((), f"expected a {'mapping' if kind is dict else kind.__name__}, found a "
+                                    f"{type(doc.data).__name__}", "compare it with the documentation"))
     if doc is None or problems:
         raise ContentError(problems)
     return doc.data
 
 
-def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
+def read_yaml(file: Path, problems: list[Problem], allow_empty: bool = False) -> YamlDoc | None:
     """Parse `file`; on failure append a located problem and return None."""
     doc = YamlDoc(file, None)
     try:
@@ -140,6 +148,12 @@ def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(file, line, None, "", f"text is not valid UTF-8 (byte {raw[exc.start]:#04x})",
                                 "save the file as UTF-8"))
+        return None
+    conflict = _CONFLICT.search(text)
+    if conflict:
+        problems.append(Problem(file, text.count("\n", 0, conflict.start()) + 1, 1, "", "unresolved merge "
+                                "conflict (a line git marks with <<<<<<<)", "keep the right side, delete the "
+                                "<<<<<<<, ======= and >>>>>>> lines, then build again"))
         return None
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -165,6 +179,8 @@ def read_yaml(file: Path, problems: list[Problem]) -> YamlDoc | None:
     except yaml.YAMLError as exc:
         problems.append(Problem(file, None, None, "", f"YAML syntax: {exc}", "check the file's syntax"))
         return None
+    if node is None and allow_empty:
+        return doc
     if node is None:
         problems.append(Problem(file, 1, None, "", "file is empty", "add the content or remove the file"))
         return None

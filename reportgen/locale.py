@@ -15,12 +15,13 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import yaml
 from babel import Locale as CLDR
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal, format_percent, get_currency_name, \
     get_currency_symbol
 from babel.units import format_unit
+
+from .load import load_yaml
 
 NBSP = "\u00a0"     # before « : », inside guillemets, between an amount and its unit
 NNBSP = "\u202f"    # narrow no-break space: before ; ! ? % (and Babel's French digit grouping)
@@ -39,7 +40,7 @@ def strings(lang: str) -> dict:
     file = strings_file(lang)
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no interface labels for language '{lang}'; copy en.yaml and translate it")
-    return yaml.safe_load(file.read_text(encoding="utf-8"))
+    return load_yaml(file, dict)   # the safe, limited reader (validation has checked it, with locations)
 
 
 @lru_cache(maxsize=None)

@@ -190,8 +190,23 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
+MAX_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last second the documents' date fields can hold
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org), checked: whole seconds since 1970-01-01 UTC; None if unset."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
+        raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: expected whole seconds since 1970-01-01 UTC, from 0 to "
+                         f"{MAX_EPOCH} (e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct))")
+    return int(text)
+
+
 def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
+    source_date_epoch()   # a malformed value is a usage error before anything is built
     digest = hashlib.sha256()
     identity = [job.report, job.lang, job.fmt] + ([job.edition] if job.edition != editions.FULL else [])
     digest.update(json.dumps({"job": identity, "tools": tool_versions(),
@@ -199,7 +214,8 @@ def fingerprint(job: Job, extra: str = "") -> str:
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \
             file.relative_to(ROOT)
-        digest.update(f"\0{label}\0{file_digest(file)}".encode())
+        state = file_digest(file) if file.exists() else "absent"   # a missing input is for validation to report
+        digest.update(f"\0{label}\0{state}".encode())
     return digest.hexdigest()
 
 

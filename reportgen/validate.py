@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import editions, schema
+from . import editions, glossary, schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
-from .inline import RawSpan, parse_inline, references
+from .inline import RawSpan, parse_inline, references, refused_links
 from .load import YamlDoc, key_path, read_yaml
 
 
@@ -104,6 +104,7 @@ class RawReport:
     files: list[Path]
     warnings: list[Problem]
     data_docs: dict = field(default_factory=dict)   # (kind, id) -> the YamlDoc defining it
+    glossary: list = field(default_factory=list)    # glossary.Term, from glossary.yaml
 
 
 def check(doc: YamlDoc, path: tuple, kind, value, problems: list[Problem]):
@@ -190,6 +191,7 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
         raise ContentError(problems)
 
     figures, sources, charts, data_where, broken = _load_data(folder, read, problems)
+    terms = glossary.load(folder, list(meta.languages), read, check, problems)
     languages = {}
     set_aside: dict[str, list[Problem]] = {code: [] for code in meta.languages if langs and code not in langs}
     for code, tag in meta.languages.items():
@@ -214,9 +216,9 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     problems = [p for p in problems if not any(p in aside for aside in set_aside.values())]
     if problems:
         raise ContentError(problems)
-    report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where)
+    report = RawReport(folder, meta, figures, sources, charts, languages, files, [], data_where, terms)
     report.warnings = _unused_sources(report, data_where) + [
-        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside]
+        _not_ready(folder, code, aside, langs) for code, aside in set_aside.items() if aside] + glossary.warnings(report)
     return report
 
 
@@ -473,6 +475,11 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
         for section in walk_sections(language.sections):
             for block in walk_blocks(section.blocks):
                 for path, text in block.located_texts():
+                    for href in refused_links(parse_inline(text)):
+                        problems.append(block.doc.problem(path, f"link target '{href}' is not an http, https or "
+                                                          "mailto URL", "link to a web page (https://...) or an "
+                                                          "e-mail address (mailto:...); point inside the report "
+                                                          "with {ref:id}"))
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind] and (data_kind.get(kind), key) not in broken:
                             close = difflib.get_close_matches(key, list(known[kind]), n=1)

@@ -154,3 +154,56 @@ def test_annexes_are_lettered_in_word_headings_and_contents(mini_output, lang):
                 if p.style.name.startswith("toc ")]
     assert f"{word} {title} " in " | ".join(contents) and any(c.startswith(f"A.2 {second}") for c in contents)
     assert sentence in [normalise_spaces(p.text) for p in document.paragraphs]
+
+
+# ---- glossary -------------------------------------------------------------------------------------------
+
+def glossary_warnings(folder) -> list[str]:
+    return [str(w) for w in load_report(folder).warnings if "glossary" in w.message]
+
+
+def test_the_mini_report_follows_its_glossary():
+    assert glossary_warnings(MINI) == []
+
+
+def test_a_translation_without_the_agreed_term_is_named_with_file_line_and_both_terms(content_copy):
+    edit(content_copy / "mini" / "fr" / "second.yaml", "Tenir un *seul* dialogue annuel", "Tenir un *seul* échange")
+    edit(content_copy / "mini" / "fr" / "first.yaml", "Dépenses de défense", "Budget de la défense")
+    found = glossary_warnings(content_copy / "mini")
+    assert len(found) == 2, found
+    assert any("fr/second.yaml:23:11: warning: glossary: the en text (en/second.yaml line 23) says 'yearly "
+               "dialogue', this fr text has no 'dialogue annuel'" in f and "glossary.yaml line 2" in f for f in found)
+    # Case-insensitive on both sides; every accepted form is named.
+    assert any("fr/first.yaml:" in f and "says 'Defense spending'" in f and
+               "no 'dépenses de défense' or 'dépenses militaires'" in f for f in found), found
+
+
+def test_any_accepted_form_in_any_case_satisfies_the_glossary(content_copy):
+    edit(content_copy / "mini" / "fr" / "first.yaml", "Dépenses de défense", "DÉPENSES MILITAIRES")
+    assert glossary_warnings(content_copy / "mini") == []
+
+
+def test_terms_match_whole_words_only(content_copy):
+    edit(content_copy / "mini" / "en" / "second.yaml", "Hold *one* yearly dialogue", "Hold *one* yearly dialogues")
+    edit(content_copy / "mini" / "fr" / "second.yaml", "Tenir un *seul* dialogue annuel", "Tenir un *seul* échange")
+    assert glossary_warnings(content_copy / "mini") == []
+
+
+def test_check_warns_and_strict_fails_on_a_glossary_miss(content_copy):
+    edit(content_copy / "mini" / "fr" / "second.yaml", "Tenir un *seul* dialogue annuel", "Tenir un *seul* échange")
+    check = run_build("--content", str(content_copy), "--check")
+    assert check.returncode == 0 and "mini/fr/second.yaml:23:11: warning: glossary:" in check.stderr
+    strict = run_build("--content", str(content_copy), "--check", "--strict")
+    assert strict.returncode == 2 and "mini/fr/second.yaml:23:11: warning: glossary:" in strict.stderr
+
+
+def test_the_glossary_is_an_input_of_every_document():
+    from reportgen import plan
+    for job in plan.plan(MINI.parent, None, ("pdf", "docx")):
+        assert MINI / "glossary.yaml" in plan.input_files(job)
+
+
+def edit(file, old: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {file}"
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")

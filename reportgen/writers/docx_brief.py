@@ -8,16 +8,19 @@ document, not direct formatting of its paragraphs.
 from __future__ import annotations
 
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
+from ..reference_docx import ACCENT, MUTED
 from ..editions import DoesNotFit, filename
-from .docx import TABLE_STYLE, DocxWriter, bookmark_name, repeat_header_and_keep_rows, source_bookmark
+from .docx import TABLE_STYLE, DocxWriter, _table_description, bookmark_name, source_bookmark
 
 MARGIN_MM = 14
 TEXT_WIDTH_MM = 210 - 2 * MARGIN_MM
 RANK_MM, TITLE_MM, DATE_MM = 12, 86, 24
+TWIPS_PER_MM = 1440 / 25.4
 CHART_WIDTH_MM = 118
 BRIEF_LEADING = 1.3   # line height / font size: a little tighter than the report's 1.45 (serif) and 1.3 (sans)
 TEXT_FIELDS = ("headline", "action", "deliverable", "resources")   # shown under the title, in its cell
@@ -52,6 +55,9 @@ class BriefDocxWriter(DocxWriter):
             if style.type == WD_STYLE_TYPE.PARAGRAPH:   # the reference's exact line heights, for the new size
                 style.paragraph_format.line_spacing = Pt(round(size * BRIEF_LEADING, 1))
         styles["Normal"].paragraph_format.space_after = Pt(3)
+        # The report prints these on its blue cover; the brief's masthead is on white paper.
+        styles["Title"].font.color.rgb = ACCENT
+        styles["Subtitle"].font.color.rgb = styles["Cover Line"].font.color.rgb = MUTED
         styles["Title"].paragraph_format.space_before = Pt(0)
         styles["Title"].paragraph_format.space_after = Pt(2)
         styles["Subtitle"].paragraph_format.space_after = Pt(3)
@@ -107,25 +113,28 @@ class BriefDocxWriter(DocxWriter):
         columns = [f.key for f in block.items[0].fields if f.key not in TEXT_FIELDS]
         header = [labels["brief"]["rank"], labels["brief"]["recommendation"],
                   *(labels["recommendation_fields"][key] for key in columns)]
-        table = self.document.add_table(rows=1 + len(block.items), cols=len(header))
-        table.style = self.document.styles[TABLE_STYLE]
+        widths = [RANK_MM, TITLE_MM, *_short_column_widths(columns)]
+        table = self._table(1 + len(block.items), [int(w * TWIPS_PER_MM) for w in widths], TABLE_STYLE,
+                            first_row=True)
         for cell, text in zip(table.rows[0].cells, header):
-            self._runs(cell.paragraphs[0], [m.Text(text)])
+            self._cell(cell.paragraphs[0], "Table Heading", [m.Text(text)])
         for row, item in zip(table.rows[1:], block.items):
             cells = row.cells
-            self._runs(cells[0].paragraphs[0], [m.Text(str(item.rank))])
-            title = cells[1].paragraphs[0]
-            title.style = self.document.styles["Recommendation Title"]
-            self._runs(title, item.title)
+            self._cell(cells[0].paragraphs[0], "Table Heading", [m.Text(str(item.rank))])
+            title = self._cell(cells[1].paragraphs[0], "Recommendation Title", item.title)
             self._bookmark(title, bookmark_name(item.anchor))
             fields = {f.key: f for f in item.fields}
             for key in (k for k in TEXT_FIELDS if k in fields):
-                self._runs(cells[1].add_paragraph(style="Recommendation Field"), fields[key].spans)
+                self._cell(cells[1].add_paragraph(), "Recommendation Field", fields[key].spans)
             for cell, key in zip(cells[2:], columns):
-                cell.paragraphs[0].style = self.document.styles["Recommendation Field"]
-                self._runs(cell.paragraphs[0], fields[key].spans)
-        repeat_header_and_keep_rows(table)
-        _set_widths(table, [RANK_MM, TITLE_MM, *(_short_column_widths(columns))])
+                self._cell(cell.paragraphs[0], "Table Text", fields[key].spans)
+        _repeat_header_and_keep_rows(table)
+        _table_description(table, labels["brief"]["recommendations"], "")
+
+    def _cell(self, paragraph, style: str, spans):
+        paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = self._style_id(style)
+        self._runs(paragraph, spans)
+        return paragraph
 
     def _shrink_last_picture(self, width_mm: float) -> None:
         """Scale the chart just added to the brief's width, keeping its proportions."""
@@ -156,11 +165,12 @@ def _short_column_widths(columns: list[str]) -> list[float]:
     return [DATE_MM if key == "by" else rest / len(others) for key in columns]
 
 
-def _set_widths(table, widths_mm: list[float]) -> None:
-    """Fixed column widths, in the grid (LibreOffice reads it) and in every cell (Word does)."""
-    table.autofit = False
-    for column, width in zip(table.columns, widths_mm):
-        column.width = Mm(width)
-        for cell in column.cells:
-            cell.width = Mm(width)
-
+def _repeat_header_and_keep_rows(table) -> None:
+    """The header row repeats on each page; no row is split across pages."""
+    for index, row in enumerate(table.rows):
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(OxmlElement("w:cantSplit"))
+        if index == 0:
+            repeat = OxmlElement("w:tblHeader")
+            repeat.set(qn("w:val"), "true")
+            trpr.append(repeat)
