@@ -79,7 +79,8 @@ class BriefDocxWriter(DocxWriter):
         section.top_margin = section.bottom_margin = section.left_margin = section.right_margin = Mm(MARGIN_MM)
         section.header_distance = section.footer_distance = Mm(6)
         section.different_first_page_header_footer = True   # the masthead is page 1's header
-        self._headers_and_footers(section)
+        self._header(section, None)
+        self._footer(section)
 
     def _masthead(self) -> None:
         report, edition = self.report, self.report.edition
@@ -120,7 +121,7 @@ class BriefDocxWriter(DocxWriter):
             self._cell(cell.paragraphs[0], "Table Heading", [m.Text(text)])
         for row, item in zip(table.rows[1:], block.items):
             cells = row.cells
-            self._cell(cells[0].paragraphs[0], "Table Heading", [m.Text(str(item.rank))])
+            self._cell(cells[0].paragraphs[0], "Recommendation Title", [m.Text(str(item.rank))])
             title = self._cell(cells[1].paragraphs[0], "Recommendation Title", item.title)
             self._bookmark(title, bookmark_name(item.anchor))
             fields = {f.key: f for f in item.fields}
