@@ -30,10 +30,13 @@ debs-build:
 debs-test:
 	@./tools/apt-ensure $(TEST_DEBS)
 
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every package, transitive ones too, with hashes (made from pyproject.toml by
+# pip-compile: see its first lines); the project itself is installed without resolving anything more.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 clean:

@@ -1,12 +1,14 @@
 """Turn a validated RawReport into one document tree per language: numbers, references, locale, typography."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from . import model as m
 from .inline import RawSpan, parse_inline
 from .load import key_path
 from .locale import Locale
+from .plan import source_date_epoch
 from .schema import RECOMMENDATION_FIELDS
 from .validate import RawBlock, RawLanguage, RawReport, RawSection, image_path, walk_blocks, walk_sections
 
@@ -47,7 +49,16 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
         authors=tuple(raw.meta.authors), date=raw.meta.date, date_text=locale.date(raw.meta.date),
         facts_as_of=raw.meta.facts_as_of, facts_as_of_text=locale.date(raw.meta.facts_as_of),
         version=raw.meta.version, paper=raw.meta.paper, labels=locale.labels, sections=sections,
-        sources=sources, charts=charts)
+        sources=sources, charts=charts, timestamp=_timestamp(raw.meta.date))
+
+
+def _timestamp(date: dt.date) -> dt.datetime:
+    """The documents' creation time: SOURCE_DATE_EPOCH when set (as reproducible builds expect), else the
+    publication date at noon UTC; the printed date is always the report's own."""
+    epoch = source_date_epoch()
+    if epoch is None:
+        return dt.datetime.combine(date, dt.time(12, 0))
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
 
 
 def _number_targets(language: RawLanguage, ctx: _Context) -> None:
@@ -177,8 +188,10 @@ def _source(source_id: str, number: int, ctx: _Context) -> m.Source:
     source = ctx.raw.sources[source_id]
     typo = ctx.locale.typography
     when = ctx.locale.date(source.date) if source.date else str(source.year)
+    languages = ctx.raw.meta.languages
+    code = source.lang or next(iter(languages))
     return m.Source(number, source_id, typo(source.title), typo(source.publisher), when, source.url,
-                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))))
+                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))), languages.get(code, code))
 
 
 # ---- inline ------------------------------------------------------------------------------------------

@@ -60,12 +60,22 @@ def _positive(text: str) -> int:
 COMMANDS = """commands:
   review FILE.docx [--format json]
                         list a reviewer's comments and tracked changes in a DOCX,
-                        with the content file, line and key each belongs to"""
+                        with the content file, line and key each belongs to
+  new section ID [--report NAME]
+                        add a section to report.yaml and a file for it in every language
+  new language CODE TAG [--report NAME]
+                        declare a language (e.g. nl nl-BE), copy the texts to translate
+                        and the interface labels (templates/strings/CODE.yaml)
+  new report ID [--languages en:en-US,fr:fr-BE]
+                        start a new report folder under content/
+Run `build.py review --help` or `build.py new --help` for their options.
+"""
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
-                usage="build.py [options]\n       build.py review FILE.docx [--format json]", epilog=COMMANDS,
+                usage="build.py [options]\n       build.py review FILE.docx [--format json]\n"
+                      "       build.py new section|language|report ...", epilog=COMMANDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")
     p.add_argument("--format", type=_csv(FORMATS), default=("pdf", "docx"),
@@ -112,6 +122,9 @@ def main(argv: list[str]) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["new"]:
+        from .scaffold import main as new
+        return new(argv[1:], ROOT / "content")
     if argv[:1] == ["review"]:
         from .review import main as review
         return review(argv[1:], ROOT / "content")
@@ -326,24 +339,30 @@ def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> 
 
 
 def _mark_translated(reports: dict, spec: str, say) -> int:
+    """Record translations; a language or section no report has (a typo) is refused before anything is
+    recorded. With several reports, the language and sections apply to the reports that have them."""
     from . import ledger
 
     lang, _, files = spec.partition(":")
     sections = [f.strip() for f in files.split(",") if f.strip()] or None
-    for raw in reports.values():   # refuse a typo before recording anything
-        translated = list(raw.languages)[1:]
-        if lang not in translated:
-            print(f"build.py: error: --mark-translated {spec}: '{lang}' is not a translated language of "
-                  f"{raw.meta.id} (translated: {', '.join(translated) or 'none'})", file=sys.stderr)
-            return 2
-        unknown = [section for section in sections or () if section not in raw.meta.sections]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], raw.meta.sections, n=1)
-            print(f"build.py: error: --mark-translated {spec}: {raw.meta.id} has no section "
-                  f"{', '.join(repr(u) for u in unknown)}" + (f"; did you mean '{close[0]}'?" if close else "")
-                  + f" (sections: {', '.join(raw.meta.sections)})", file=sys.stderr)
-            return 2
-    for raw in reports.values():
-        count = ledger.mark(raw, lang, sections)
-        say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
+    translating = [raw for raw in reports.values() if lang in list(raw.languages)[1:]]
+    if not translating:
+        known = sorted({code for raw in reports.values() for code in list(raw.languages)[1:]})
+        print(f"build.py: error: --mark-translated {spec}: no report translates into '{lang}' (translated "
+              f"languages: {', '.join(known) or 'none'})", file=sys.stderr)
+        return 2
+    names = {raw.meta.id: list(raw.meta.sections) + list(getattr(raw.meta, "annexes", [])) for raw in translating}
+    known_sections = sorted({name for values in names.values() for name in values})
+    unknown = [section for section in sections or () if section not in known_sections]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known_sections, n=1)
+        print(f"build.py: error: --mark-translated {spec}: no section {', '.join(repr(u) for u in unknown)}"
+              + (f"; did you mean '{close[0]}'?" if close else "")
+              + f" (sections: {', '.join(known_sections)})", file=sys.stderr)
+        return 2
+    for raw in translating:
+        mine = [section for section in sections if section in names[raw.meta.id]] if sections else None
+        if mine != []:
+            count = ledger.mark(raw, lang, mine)
+            say(f"{raw.meta.id}: recorded {count} {lang} texts as translated")
     return 0

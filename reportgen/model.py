@@ -187,6 +187,7 @@ class Source:
     year: str           # the publication year, or its full date in the language's format
     url: str | None
     cited_from: tuple   # anchors of the places citing it, for back-links
+    lang: str = ""      # the title's language tag (the source's `lang:`, else the report's first language)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class Report:
     sections: tuple = ()
     sources: tuple = ()
     charts: tuple = ()  # every Chart used, in order
+    timestamp: dt.datetime | None = None   # when the files say they were made (UTC): SOURCE_DATE_EPOCH, else date
 
 
 def walk(sections) -> "iter[Section]":

@@ -160,8 +160,23 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
+MAX_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last second the documents' date fields can hold
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org), checked: whole seconds since 1970-01-01 UTC; None if unset."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_EPOCH:
+        raise UsageError(f"SOURCE_DATE_EPOCH={text!r}: expected whole seconds since 1970-01-01 UTC, from 0 to "
+                         f"{MAX_EPOCH} (e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct))")
+    return int(text)
+
+
 def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
+    source_date_epoch()   # a malformed value is a usage error before anything is built
     digest = hashlib.sha256()
     digest.update(json.dumps({"job": [job.report, job.lang, job.fmt], "tools": tool_versions(),
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())

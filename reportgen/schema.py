@@ -77,6 +77,7 @@ class SourceData(Strict):
     year: int | Text
     date: dt.date | None = None     # the day it was published, printed in the language's format when given
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    lang: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None  # the title's language
 
     @model_validator(mode="after")
     def _date_in_year(self):

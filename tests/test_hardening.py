@@ -563,3 +563,67 @@ def test_a_translation_ledger_of_the_wrong_shape_is_located(content_copy):
     result = run_build("--content", str(content_copy), "--check")
     assert result.returncode == 2 and "mini/translations.yaml:1" in result.stderr and "expected a mapping" in \
         result.stderr, result.stderr
+
+
+# ---- issue 14, class 7: reproducible over time ----------------------------------------------------------------
+
+def _locked() -> dict[str, tuple[str, int]]:
+    """requirements.lock: normalised name -> (version, number of hashes)."""
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    entries = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)((?:\s*\\\n\s*--hash=sha256:[0-9a-f]{64})*)", text, re.MULTILINE)
+    return {_normalised(name): (version, hashes.count("--hash=")) for name, version, hashes in entries}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_file_pins_every_pin_of_pyproject_with_hashes():
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = [*project["dependencies"], *(d for deps in project["optional-dependencies"].values() for d in deps)]
+    locked = _locked()
+    assert len(locked) > len(pins)                       # the transitive packages are there too
+    for pin in pins:
+        name, _, version = pin.partition("==")
+        assert version, f"{pin}: pyproject.toml pins every direct dependency exactly"
+        assert locked.get(_normalised(name), ("absent",))[0] == version, \
+            f"{pin}: requirements.lock differs; run the pip-compile command at its top"
+    assert all(count >= 1 for _, count in locked.values())
+    assert "--extra-index-url" not in (ROOT / "requirements.lock").read_text() and "file:" not in \
+        (ROOT / "requirements.lock").read_text()
+
+
+def test_the_environment_is_the_locked_one():
+    from importlib import metadata
+    different = {name: (version, metadata.version(name)) for name, (version, _) in _locked().items()
+                 if metadata.version(name) != version}
+    assert not different, f"installed versions differ from requirements.lock (run make): {different}"
+
+
+@pytest.mark.parametrize("value", ["yesterday", "-1", "1.5", "253402300800", " 17"])
+def test_a_malformed_source_date_epoch_is_a_usage_error(tmp_path, value):
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(FIXTURES / "valid"),
+                             "--output", str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": value})
+    assert result.returncode == 2 and "SOURCE_DATE_EPOCH" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_source_date_epoch_sets_the_files_timestamps_not_the_printed_date(tmp_path):
+    import datetime as dt
+    import docx
+    from pypdf import PdfReader
+    epoch = 1_700_000_000                                 # 2023-11-14 22:13:20 UTC
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(FIXTURES / "valid"),
+                             "--output", str(tmp_path), "--lang", "en"], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)})
+    assert result.returncode == 0, result.stderr
+    moment = dt.datetime(2023, 11, 14, 22, 13, 20)
+    properties = docx.Document(str(tmp_path / "mini.en.docx")).core_properties
+    assert properties.created.replace(tzinfo=None) == moment == properties.modified.replace(tzinfo=None)
+    with zipfile.ZipFile(tmp_path / "mini.en.docx") as package:
+        assert {info.date_time[:3] for info in package.infolist()} == {(2023, 11, 14)}
+    pdf = PdfReader(tmp_path / "mini.en.pdf")
+    assert pdf.metadata["/CreationDate"].startswith("D:20231114221320")
+    assert "January 15, 2026" in pdf.pages[0].extract_text()   # the printed date is the report's

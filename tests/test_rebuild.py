@@ -227,8 +227,8 @@ def test_help_lists_the_commands():
     assert "review FILE.docx" in result.stdout
 
 
-@pytest.mark.parametrize("spec, says", [("fr:frist", "did you mean 'first'"), ("de", "'de' is not a translated"),
-                                        ("en", "'en' is not a translated"), ("fr:first,nope", "'nope'")])
+@pytest.mark.parametrize("spec, says", [("fr:frist", "did you mean 'first'"), ("de", "no report translates into 'de'"),
+                                        ("en", "no report translates into 'en'"), ("fr:first,nope", "'nope'")])
 def test_mark_translated_refuses_unknown_languages_and_sections(content_copy, spec, says):
     ledger = content_copy / "mini" / "translations.yaml"
     result = run_build("--content", str(content_copy), "--mark-translated", spec)
