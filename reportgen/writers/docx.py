@@ -396,7 +396,7 @@ class DocxWriter:
         for item in block.items:
             title = self._paragraph("Recommendation Title", [m.Text(f"{item.rank}.\t"), *item.title])
             self._bookmark(title, bookmark_name(item.anchor))
-            if item is block.items[0] and item.anchor != block.anchor:
+            if item is block.items[0]:   # the list's own anchor, for the review loop
                 self._bookmark(title, bookmark_name(block.anchor))
             for field in item.fields:
                 paragraph = self._add_paragraph("Recommendation Field")
