@@ -187,6 +187,20 @@ class Source:
     year: str           # the publication year, or its full date in the language's format
     url: str | None
     cited_from: tuple   # anchors of the places citing it, for back-links
+    lang: str = ""      # the title's language tag (the source's `lang:`, else the report's first language)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What an edition other than the full report adds: its parts in order, and what its masthead says."""
+    name: str           # "brief"
+    layout: str         # the templates laying it out
+    pages: int | None   # the most pages it may take
+    parts: tuple        # Sections and blocks, in reading order
+    kind: str           # what it is, in the language: "Policy brief"
+    dates: tuple        # masthead lines: publication date, information cut-off, version
+    derived_from: str   # the line naming the full report; {file} is the full report's file name
+    full_report: str    # the full report's file name without its extension: "belgium.fr"
 
 
 @dataclass(frozen=True)
@@ -211,6 +225,7 @@ class Report:
     sources: tuple = ()
     charts: tuple = ()  # every Chart used, in order
     timestamp: dt.datetime | None = None   # when the files say they were made (UTC): SOURCE_DATE_EPOCH, else date
+    edition: Edition | None = None   # None for the full report
 
 
 def walk(sections) -> "iter[Section]":

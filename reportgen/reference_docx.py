@@ -17,6 +17,9 @@ from docx.shared import Mm, Pt, RGBColor
 
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
 MUTED = RGBColor(0x5A, 0x65, 0x70)
+WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+COVER_TEXT = RGBColor(0xDC, 0xE6, 0xF0)
+BOX_FILL, RULE = "E8EEF5", "B8C4D0"
 SERIF, SANS = "Charis SIL", "Noto Sans"
 TEXT_WIDTH_MM = 210 - 24 - 22      # A4 less the left and right margins set in build()
 TOC_LEVELS = {1: (0, 9, 10), 2: (9, 12, 9.5), 3: (21, 15, 9.5)}   # level: indent, number width (mm), size (pt)
@@ -65,6 +68,102 @@ def _border(style, side: str, color: str, size: int) -> None:
         line.set(qn(key), value)
     borders.append(line)
     ppr.append(borders)
+
+
+PPR_AFTER_HYPHENS = ("kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi",
+                     "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+                     "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl",
+                     "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+
+
+def _no_hyphenation(style) -> None:
+    ppr = style.element.get_or_add_pPr()
+    if ppr.find(qn("w:suppressAutoHyphens")) is None:
+        ppr.insert_element_before(OxmlElement("w:suppressAutoHyphens"), *(f"w:{t}" for t in PPR_AFTER_HYPHENS))
+
+
+def _right_tab_only(style) -> None:
+    tabs = style.paragraph_format.tab_stops
+    tabs.clear_all()
+    tabs.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+
+
+def _report_font_bullets(document) -> None:
+    """Bullets drawn as U+2022 in the body font, not Symbol's private-use glyph (absent on most machines)."""
+    numbering = document.part.numbering_part.element
+    for level in numbering.iter(qn("w:lvl")):
+        if level.find(qn("w:numFmt")).get(qn("w:val")) != "bullet":
+            continue
+        level.find(qn("w:lvlText")).set(qn("w:val"), "\u2022")
+        fonts = level.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        if fonts is not None:
+            for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+                fonts.set(qn(attr), SERIF)
+            fonts.attrib.pop(qn("w:hint"), None)
+
+
+TABLE_STYLES = """
+<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:style w:type="table" w:customStyle="1" w:styleId="ReportTable"><w:name w:val="Report Table"/>
+ <w:basedOn w:val="TableNormal"/><w:uiPriority w:val="59"/>
+ <w:tblPr><w:tblBorders><w:bottom w:val="single" w:sz="4" w:space="0" w:color="{rule}"/>
+  <w:insideH w:val="single" w:sz="4" w:space="0" w:color="{rule}"/></w:tblBorders>
+  <w:tblCellMar><w:top w:w="74" w:type="dxa"/><w:left w:w="113" w:type="dxa"/><w:bottom w:w="74" w:type="dxa"/>
+  <w:right w:w="113" w:type="dxa"/></w:tblCellMar></w:tblPr>
+ <w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:color w:val="FFFFFF"/></w:rPr><w:tblPr/>
+  <w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{accent}"/></w:tcPr></w:tblStylePr>
+</w:style>
+<w:style w:type="table" w:customStyle="1" w:styleId="CalloutBox"><w:name w:val="Callout Box"/>
+ <w:basedOn w:val="TableNormal"/><w:uiPriority w:val="59"/>
+ <w:tblPr><w:tblBorders><w:left w:val="single" w:sz="24" w:space="0" w:color="{accent}"/></w:tblBorders>
+  <w:tblCellMar><w:top w:w="170" w:type="dxa"/><w:left w:w="227" w:type="dxa"/><w:bottom w:w="113" w:type="dxa"/>
+  <w:right w:w="227" w:type="dxa"/></w:tblCellMar></w:tblPr>
+ <w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{fill}"/></w:tcPr>
+</w:style>
+</w:styles>"""
+
+
+def _table_styles(document, normal) -> None:
+    """Report Table (header row white on the accent blue, 8.9:1; rules between rows) and Callout Box (a shaded
+    one-cell table with a left rule, so a callout's lists sit inside the box), with their paragraph styles."""
+    from docx.oxml import parse_xml
+    xml = TABLE_STYLES.format(rule=RULE, accent=str(ACCENT), fill=BOX_FILL)
+    for style in parse_xml(xml):
+        document.styles.element.append(style)
+    styles = document.styles
+    text = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
+    text.base_style = normal
+    _font(text, SANS, 8.5)
+    text.paragraph_format.space_after = Pt(0)
+    text.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    heading = styles.add_style("Table Heading", WD_STYLE_TYPE.PARAGRAPH)
+    heading.base_style = text
+    heading.font.bold = True
+    heading.font.color.rgb = WHITE
+    heading.paragraph_format.keep_with_next = True
+
+
+ON_ACCENT = {"Title", "Subtitle", "Cover Line", "Table Heading"}   # styles printed on the accent blue
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _accessible_colours(document) -> None:
+    """Every text style at least 4.5:1 against white (WCAG AA): the template's built-in styles that fall short
+    (Heading 4-9, Subtle Emphasis, Intense Quote... in #4F81BD or grey) take the accent colour."""
+    for style in document.styles.element.findall(qn("w:style")):
+        colour = style.find(f"{qn('w:rPr')}/{qn('w:color')}")
+        name = style.find(qn("w:name")).get(qn("w:val"))
+        if colour is None or name in ON_ACCENT or colour.get(qn("w:val")) in (None, "auto"):
+            continue
+        if 1.05 / (_relative_luminance(colour.get(qn("w:val"))) + 0.05) < 4.5:
+            colour.set(qn("w:val"), str(ACCENT))
+            for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
+                colour.attrib.pop(qn(attr), None)
 
 
 def _doc_defaults(document) -> None:
@@ -142,10 +241,11 @@ def build() -> Document:
     body.base_style = normal
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
-    _font(styles["Title"], SANS, 28, bold=True, color=ACCENT, leading=1.15)
+    # Title, Subtitle and Cover Line are the cover's: light on the accent-blue page, as on the PDF's cover.
+    _font(styles["Title"], SANS, 28, bold=True, color=WHITE, leading=1.15)
     styles["Title"].paragraph_format.space_before = Pt(150)   # Title is used on the cover only
     styles["Title"].paragraph_format.space_after = Pt(12)
-    _font(styles["Subtitle"], SANS, 14, color=MUTED)
+    _font(styles["Subtitle"], SANS, 14, color=COVER_TEXT)
     styles["Subtitle"].paragraph_format.space_after = Pt(60)
     for level, size in ((1, 17), (2, 12.5), (3, 11)):
         heading = styles[f"Heading {level}"]
@@ -171,11 +271,16 @@ def build() -> Document:
     quote.paragraph_format.keep_together = True
 
     callout_title = styles.add_style("Callout Title", WD_STYLE_TYPE.PARAGRAPH)
-    callout_title.base_style = quote
-    callout_title.next_paragraph_style = quote
+    callout_title.base_style = normal
     _font(callout_title, SANS, 10, bold=True, color=ACCENT)
     callout_title.paragraph_format.keep_with_next = True
     callout_title.paragraph_format.space_after = Pt(2)
+
+    box_text = styles.add_style("Box Text", WD_STYLE_TYPE.PARAGRAPH)
+    box_text.base_style = normal
+    callout_title.next_paragraph_style = box_text
+    box_text.paragraph_format.space_after = Pt(3)
+    _table_styles(document, normal)
 
     figure = styles.add_style("Figure", WD_STYLE_TYPE.PARAGRAPH)
     figure.base_style = normal
@@ -185,7 +290,7 @@ def build() -> Document:
 
     cover = styles.add_style("Cover Line", WD_STYLE_TYPE.PARAGRAPH)
     cover.base_style = normal
-    _font(cover, SANS, 10, color=MUTED)
+    _font(cover, SANS, 10, color=COVER_TEXT)
     source = styles.add_style("Source Entry", WD_STYLE_TYPE.PARAGRAPH)
     source.base_style = normal
     _font(source, SERIF, 8.5)
@@ -215,11 +320,26 @@ def build() -> Document:
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = ACCENT
+    link.font.underline = True          # links differ from the text by more than colour
+    title_link = styles.add_style("Title Link", WD_STYLE_TYPE.CHARACTER)
+    title_link.base_style = link
+    title_link.font.italic = True
+    strong_emphasis = styles.add_style("Strong Emphasis", WD_STYLE_TYPE.CHARACTER)
+    strong_emphasis.font.bold = strong_emphasis.font.italic = True
+    caption_label = styles.add_style("Caption Label", WD_STYLE_TYPE.CHARACTER)
+    caption_label.font.bold = True
+    caption_label.font.color.rgb = ACCENT
     note = styles.add_style("Note Reference", WD_STYLE_TYPE.CHARACTER)
     note.font.superscript = True
     note.font.color.rgb = ACCENT
     for name in ("Header", "Footer"):
         _font(styles[name], SANS, 8, color=MUTED)
+    _right_tab_only(styles["Header"])   # title on the left, running section title on the right
+    for name in ("Title", "Subtitle", "Cover Line", "Heading 1", "Heading 2", "Heading 3", "Caption", "TOC Heading",
+                 "toc 1", "toc 2", "toc 3", "Callout Title", "Table Text", "Header", "Footer"):
+        _no_hyphenation(styles[name])    # as in the PDF, where sans-serif display text is not hyphenated
+    _report_font_bullets(document)
+    _accessible_colours(document)
 
     _font_table(document)
     _drop_thumbnail(document)

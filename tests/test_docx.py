@@ -49,15 +49,15 @@ def test_every_block_kind_has_an_html_macro_and_a_docx_method():
         assert hasattr(docx_writer.DocxWriter, snake), kind
 
 
-def test_lists_use_real_numbering_and_each_numbered_list_restarts(real_output):
-    document = open_docx(real_output, "en")
+def test_lists_use_real_numbering_and_each_numbered_list_restarts(mini_output):
+    document = docx.Document(str(mini_output / "mini.en.docx"))
     numbering = document.part.numbering_part.element
     for style in ("List Bullet", "List Number"):
         num_id = document.styles[style].element.pPr.numPr.numId.val
         assert numbering.num_having_numId(num_id) is not None
     restarted = [num for num in numbering.findall(qn("w:num")) if num.find(f".//{qn('w:startOverride')}") is not None]
     numbered_lists = sum(isinstance(b, model.NumberedList) for s in walk(assemble(
-        load_report(CONTENT / "belgium"), "en").sections) for b in s.blocks)
+        load_report(FIXTURES / "valid" / "mini"), "en").sections) for b in s.blocks)
     assert len(restarted) >= numbered_lists > 0
 
 
@@ -106,7 +106,21 @@ def test_footer_has_page_x_of_y_fields_and_cover_has_no_header(real_output, lang
     assert "PAGE" in fields and "NUMPAGES" in fields
     assert f" {word} " in "".join(t.text or "" for t in footer.iter(qn("w:t")))
     assert "".join(t.text or "" for t in document.sections[0].header._element.iter(qn("w:t"))) == ""
-    assert len(document.sections) == 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_chapter_header_runs_its_title_in_a_styleref_field(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    report = reports[lang]
+    chapters = [f"{s.number}  {s.title}" for s in report.sections] + [report.labels["sources"]]
+    sections = document.sections
+    assert len(sections) == 2 + len(chapters)    # the cover, the contents, then one per chapter
+    for section, chapter in zip(sections[2:], chapters):
+        header = section.header._element
+        assert not section.header.is_linked_to_previous
+        assert [i.text.strip() for i in header.iter(qn("w:instrText"))] == ["STYLEREF 1 \\* MERGEFORMAT"]
+        assert "".join(t.text for t in header.iter(qn("w:t"))) == f"{report.title}{chapter}"
+        assert section.footer.is_linked_to_previous     # page x of y carries on
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -120,15 +134,12 @@ def test_core_properties(real_output, reports, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_picture_has_alt_text_and_every_table_repeats_its_header(real_output, reports, lang):
+def test_every_picture_has_alt_text(real_output, reports, lang):
     document = open_docx(real_output, lang)
     figures = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Figure)]
-    doc_prs = list(document.element.body.iter(qn("wp:docPr")))
+    doc_prs = [d for d in document.element.body.iter(qn("wp:docPr")) if not is_decorative(d)]
     assert len(doc_prs) == len(figures) > 0
     assert [p.get("descr") for p in doc_prs] == [f.alt for f in figures]
-    for table in document.tables:
-        header = table.rows[0]._tr.trPr
-        assert header is not None and header.find(qn("w:tblHeader")) is not None
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -235,6 +246,10 @@ def test_toc_page_numbers_match_libreoffices_pagination(libreoffice_pdfs, real_o
     assert open_docx(real_output, lang).core_properties.revision == 1
 
 
+def is_decorative(doc_pr) -> bool:
+    return any(e.tag.endswith("decorative") and e.get("val") == "1" for e in doc_pr.iter())
+
+
 def embedded_fonts(path: Path) -> dict[tuple[str, str], bytes]:
     """(family, embed tag) -> the de-obfuscated font (ECMA-376 Part 1, 17.8.1), read back independently."""
     from lxml import etree
@@ -286,3 +301,171 @@ def test_libreoffice_renders_with_the_embedded_fonts_only(libreoffice_pdfs, lang
                              text=True, check=True).stdout.splitlines()[2:]
     families = {line.split()[0].split("+", 1)[1].split("-")[0] for line in listing}
     assert families == {"CharisSIL", "NotoSans"}, listing
+
+
+# ---- layout fidelity and accessibility (issue 12) ----------------------------------------------------
+
+
+def body_paragraphs(document):
+    """Every paragraph of the body, inside tables (boxes) too, in order."""
+    return list(document.element.body.iter(qn("w:p")))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_hyphenation_is_on_with_the_document_language(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    hyphenation = document.settings.element.find(qn("w:autoHyphenation"))
+    assert hyphenation is not None and hyphenation.get(qn("w:val")) == "true"
+    body = document.styles["Body Text"].element
+    assert body.find(f".//{qn('w:lang')}").get(qn("w:val")) == reports[lang].tag
+    assert document.styles["Heading 1"].element.find(f".//{qn('w:suppressAutoHyphens')}") is not None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tables_have_content_widths_a_table_style_a_repeated_header_and_a_description(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    data_tables = [t for t in document.tables if t.style.name == docx_writer.TABLE_STYLE]
+    expected = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Table)]
+    assert len(data_tables) == len(expected) > 0
+    for table in data_tables:
+        tbl_pr = table._tbl.tblPr
+        assert tbl_pr.find(qn("w:tblCaption")).get(qn("w:val"))
+        assert tbl_pr.find(qn("w:tblDescription")).get(qn("w:val"))
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+        widths = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert len(set(widths)) > 1                      # from the content, not equal shares
+        for index, row in enumerate(table.rows):
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    assert paragraph.style.name == ("Table Text" if index else "Table Heading")
+
+
+def test_column_widths_follow_the_content():
+    short, long_text = "1949", "Permanently shut down on 23 September 2022 after forty years"
+    widths = docx_writer.column_widths([["Unit", "Status"], [short, long_text]], 9000)
+    assert sum(widths) == 9000 and widths[1] > 3 * widths[0]
+    words = docx_writer.column_widths([["a" * 30, "b" * 30]], 2000)    # too wide: shares of the minimum
+    assert sum(words) == 2000 and abs(words[0] - words[1]) <= 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_callout_content_sits_inside_its_box(real_output, reports, lang):
+    document = open_docx(real_output, lang)
+    boxes = [t for t in document.tables if t.style.name == "Callout Box"]
+    callouts = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, (model.Callout,
+                                                                                             model.KeyFigures))]
+    assert len(boxes) == len(callouts) > 0
+    for box, block in zip(boxes, callouts):
+        paragraphs = box.cell(0, 0).paragraphs
+        assert paragraphs[0].style.name == "Callout Title" and normalise_spaces(paragraphs[0].text) == \
+            normalise_spaces(block.title)
+        if isinstance(block, model.Callout):
+            lists = sum(len(b.items) for b in block.blocks if isinstance(b, (model.BulletList, model.NumberedList)))
+            assert sum(p.style.name.startswith("List") for p in paragraphs) == lists
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_empty_spacer_paragraphs_and_no_skipped_heading_levels(real_output, lang):
+    document = open_docx(real_output, lang)
+    for p in body_paragraphs(document):
+        has_content = any(t.text for t in p.iter(qn("w:t"))) or p.find(f".//{qn('w:drawing')}") is not None
+        carries_section_break = p.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None
+        assert has_content or carries_section_break, "an empty paragraph"
+    level = 0
+    for paragraph in document.paragraphs:
+        if paragraph.style.name.startswith("Heading "):
+            new = int(paragraph.style.name.split()[-1])
+            assert new <= level + 1, paragraph.text
+            level = new
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bold_and_italic_come_from_character_styles(real_output, lang):
+    document = open_docx(real_output, lang)
+    direct = [r for r in document.element.body.iter(qn("w:r")) if r.rPr is not None
+              and (r.rPr.find(qn("w:b")) is not None or r.rPr.find(qn("w:i")) is not None)]
+    assert direct == []
+    used = {r.rPr.find(qn("w:rStyle")).get(qn("w:val")) for r in document.element.body.iter(qn("w:r"))
+            if r.rPr is not None and r.rPr.find(qn("w:rStyle")) is not None}
+    assert {"Strong", "Emphasis"} <= used
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_links_have_meaningful_text_and_are_underlined(real_output, lang):
+    document = open_docx(real_output, lang)
+    for link in document.element.body.iter(qn("w:hyperlink")):
+        text = "".join(t.text or "" for t in link.iter(qn("w:t")))
+        assert not re.match(r"(https?://|www\.)", text.strip()), text
+    assert document.styles["Hyperlink"].font.underline
+
+
+def test_source_titles_carry_their_own_language(real_output, reports):
+    document = open_docx(real_output, "fr")
+    sources = reports["fr"].sources
+    entries = [p for p in document.paragraphs if p.style.name == "Source Entry"]
+    assert len(entries) == len(sources)
+    for paragraph, source in zip(entries, sources):
+        title_runs = [r for r in paragraph._p.iter(qn("w:r")) if source.title in "".join(
+            t.text or "" for t in r.iter(qn("w:t")))]
+        assert title_runs and title_runs[0].find(f".//{qn('w:lang')}").get(qn("w:val")) == (source.lang or "fr-BE")
+    assert {s.lang for s in sources} >= {"en-US"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cover_is_coloured_like_the_pdf(real_output, lang):
+    document = open_docx(real_output, lang)
+    cover = document.sections[0]
+    anchors = list(document.element.body.iter(qn("wp:anchor")))
+    assert len(anchors) == 1 and anchors[0].get("behindDoc") == "1"
+    extent = anchors[0].find(qn("wp:extent"))
+    assert (int(extent.get("cx")), int(extent.get("cy"))) == (cover.page_width, cover.page_height)
+    assert is_decorative(anchors[0].find(qn("wp:docPr")))
+    assert str(document.styles["Title"].font.color.rgb) == "FFFFFF"
+
+
+def luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Where a style's text is printed, if not on the white page (WCAG 2 contrast, computed from styles.xml).
+BACKGROUNDS = {"Title": "1F4E79", "Subtitle": "1F4E79", "Cover Line": "1F4E79", "Table Heading": "1F4E79",
+               "Callout Title": "E8EEF5", "Box Text": "E8EEF5", "Quote": "E8EEF5"}
+
+
+def style_colour(style) -> str:
+    while style is not None:
+        colour = style.element.find(f"{qn('w:rPr')}/{qn('w:color')}")
+        if colour is not None and colour.get(qn("w:val")) not in (None, "auto"):
+            return colour.get(qn("w:val")).upper()
+        style = style.base_style
+    return "000000"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_text_style_has_at_least_4_5_to_1_contrast(real_output, lang):
+    document = open_docx(real_output, lang)
+    checked = 0
+    for style in document.styles:
+        if style.type not in (1, 2):       # paragraph and character styles
+            continue
+        background = BACKGROUNDS.get(style.name, "FFFFFF")
+        ratio = contrast(style_colour(style), background)
+        assert ratio >= 4.5, (style.name, style_colour(style), background, round(ratio, 2))
+        checked += 1
+    assert checked > 40
+    # links and citations on the boxes' tint too
+    for name in ("Hyperlink", "Note Reference"):
+        assert contrast(style_colour(document.styles[name]), "E8EEF5") >= 4.5
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_document_title_and_language_are_set(real_output, reports, lang):
+    props = open_docx(real_output, lang).core_properties
+    assert props.title == reports[lang].title and props.language == reports[lang].tag

@@ -120,3 +120,76 @@ def test_letter_paper_is_a_per_report_option(tmp_path):
 def test_a4_by_default(real_output):
     box = PdfReader(pdf(real_output, "en")).pages[3].mediabox
     assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
+
+
+# ---- PDF/UA: table header scope, and pdfua clean (issue 12) ------------------------------------------
+
+
+def pdfua_findings(path: Path) -> list[dict]:
+    import json
+    import sys
+    result = subprocess.run([sys.executable, "-m", "pdfua", "check", "--format", "json", str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1, 2, 3), result.stderr
+    report = json.loads(result.stdout)
+    return report["findings"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pdfua_reports_no_findings(real_output, mini_output, lang):
+    for path in (pdf(real_output, lang), mini_output / f"mini.{lang}.pdf"):
+        assert pdfua_findings(path) == [], path
+
+
+def header_cells(path: Path) -> list:
+    import pikepdf
+    found = []
+
+    def walk(element, parents) -> None:
+        if isinstance(element, pikepdf.Array):
+            for kid in element:
+                walk(kid, parents)
+            return
+        if not isinstance(element, pikepdf.Dictionary) or "/S" not in element:
+            return
+        if element.S == pikepdf.Name.TH:
+            attributes = element.get("/A")
+            attributes = [attributes] if isinstance(attributes, pikepdf.Dictionary) else list(attributes or [])
+            scopes = [str(a.get("/Scope")) for a in attributes if a.get("/O") == pikepdf.Name.Table]
+            found.append((parents[-2], scopes))
+        kids = element.get("/K")
+        for kid in (list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []):
+            walk(kid, parents + [str(element.S)])
+
+    with pikepdf.open(path) as document:
+        walk(document.Root.StructTreeRoot.K, [])
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_table_header_cells_carry_a_column_scope(real_output, reports, lang):
+    cells = header_cells(pdf(real_output, lang))
+    tables = [b for s in walk(reports[lang].sections) for b in s.blocks if isinstance(b, model.Table)]
+    assert len(cells) == sum(len(t.header) for t in tables) > 0
+    assert all(parent == "/THead" and scopes == ["/Column"] for parent, scopes in cells)
+
+
+def test_header_scope_post_pass_on_a_hand_made_tree():
+    """A TH in the head heads its column; a TH among data cells heads its row; an existing /Scope stays."""
+    import pikepdf
+
+    from reportgen.pdf_tables import add_header_scope
+    document = pikepdf.new()
+
+    def element(kind, kids=(), **extra):
+        return document.make_indirect(pikepdf.Dictionary(S=pikepdf.Name(kind), K=pikepdf.Array(list(kids)), **extra))
+
+    head_th = element("/TH", A=pikepdf.Dictionary(O=pikepdf.Name.Table))
+    row_th, data = element("/TH"), element("/TD")
+    kept = element("/TH", A=pikepdf.Array([pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name.Both)]))
+    table = element("/Table", [element("/THead", [element("/TR", [head_th])]),
+                               element("/TBody", [element("/TR", [row_th, data]), element("/TR", [kept])])])
+    document.Root.StructTreeRoot = pikepdf.Dictionary(K=table)
+    assert add_header_scope(document) == 2
+    assert head_th.A.Scope == pikepdf.Name.Column and row_th.A.Scope == pikepdf.Name.Row
+    assert kept.A[0].Scope == pikepdf.Name.Both

@@ -11,6 +11,7 @@ import hashlib
 import re
 import subprocess
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +19,23 @@ import docx
 from docx.enum.section import WD_SECTION
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Mm, Pt
 
 from .. import libreoffice
 from .. import model as m
 from ..charts import WIDTH_IN, chart_height
 
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "templates" / "reference.docx"
-TABLE_STYLE = "Light List Accent 1"
+TABLE_STYLE = "Report Table"
+COVER_COLOUR = "1F4E79"      # the PDF cover's page colour (print.css)
+EMPHASIS_STYLES = {frozenset({"strong"}): "Strong", frozenset({"emph"}): "Emphasis",
+                   frozenset({"strong", "emph"}): "Strong Emphasis"}
+DECORATIVE = ('<a:extLst xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+              '<a:ext uri="{C183D7F6-B498-43B3-948B-1728B52AA6E4}"><adec:decorative '
+              'xmlns:adec="http://schemas.microsoft.com/office/drawing/2017/decorative" val="1"/></a:ext></a:extLst>')
 STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Body Text", "List Bullet", "List Number",
-          "Caption", "Figure", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
+          "Caption", "Caption Label", "Figure", "Box Text", "Table Text", "Table Heading",
+          "Strong", "Emphasis", "Strong Emphasis", "Title Link", "Callout Box", "Quote", "Callout Title", "Cover Line", "Source Entry", "TOC Heading", "toc 1", "toc 2",
           "Hyperlink", "Note Reference", "Header", "Footer", TABLE_STYLE,
           "Recommendation Title", "Recommendation Field", "Recommendation Label")
 
@@ -62,6 +70,8 @@ class DocxWriter:
         self.document = docx.Document(str(REFERENCE))
         self.body = self.document.element.body
         self.toc: list[TocEntry] = []
+        self.container = self.document   # where paragraphs go: the body, or the cell of a box
+        self._after_table = False
         self.details: list[str] = []   # what -v prints about this document
         self.pages = 0
         self._bookmark_id = 0
@@ -73,14 +83,11 @@ class DocxWriter:
 
     def build(self) -> bytes:
         self._language()
-        self._cover()
-        self._contents()
-        for section in self.report.sections:
-            self.section(section)
-        self._sources()
+        self._body()
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
+        self._setting("w:autoHyphenation")    # with the language set in every style, as the PDF hyphenates
         self._fonts()
         self._paginate()
         return self._save()
@@ -89,6 +96,14 @@ class DocxWriter:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return normalized_zip(buffer.getvalue(), self.report.timestamp)
+
+    def _body(self) -> None:
+        """The full report's body; an edition's layout (docx_brief.py) replaces it."""
+        self._cover()
+        self._contents()
+        for section in self.report.sections:
+            self.section(section)
+        self._sources()
 
     def _paginate(self) -> None:
         """Page numbers of the contents and the page count, from LibreOffice's layout when it is installed
@@ -137,30 +152,86 @@ class DocxWriter:
                      labels["published"].format(date=report.date_text),
                      f"{labels['version']} {report.version} · {labels['language_name']}",
                      f"{labels['prepared_by']} {', '.join(report.authors)}"):
-            self._paragraph("Cover Line", [m.Text(line)])
-        # The cover is its own Word section: no header or footer on it.
-        new = self.document.add_section(WD_SECTION.NEW_PAGE)
-        new.different_first_page_header_footer = False
-        self._headers_and_footers(new)
+            last = self._paragraph("Cover Line", [m.Text(line)])
+        self._cover_background()
+        # The cover is its own Word section, with no header or footer; the contents start the next one.
+        contents = self._section_break()
+        contents.different_first_page_header_footer = False
+        self.document.sections[0].header.is_linked_to_previous = False
+        self._header(contents, None)
+        self._footer(contents)
 
-    def _headers_and_footers(self, section) -> None:
-        report = self.report
+    def _section_break(self):
+        """A new Word section on a new page. python-docx puts the break in an empty paragraph of its own; it
+        moves into the previous paragraph (no empty spacer paragraph), unless that is a table."""
+        new = self.document.add_section(WD_SECTION.NEW_PAGE)
+        breaker = self.body[-2]
+        previous = breaker.getprevious()
+        if previous is not None and previous.tag == qn("w:p") and previous.find(f".//{qn('w:fldChar')}") is None:
+            ppr = previous.find(qn("w:pPr"))
+            if ppr is None:
+                ppr = OxmlElement("w:pPr")
+                previous.insert(0, ppr)
+            ppr.append(breaker.find(f"{qn('w:pPr')}/{qn('w:sectPr')}"))
+            breaker.getparent().remove(breaker)
+        return new
+
+    def _cover_background(self) -> None:
+        """The PDF cover's accent-blue page: a full-page picture behind the cover's text, marked decorative
+        (a page colour would colour every page)."""
+        section = self.document.sections[0]
+        paragraph = self.document.paragraphs[0]
+        run = paragraph.add_run()
+        run.add_picture(io.BytesIO(solid_png(COVER_COLOUR)), width=section.page_width, height=section.page_height)
+        inline = run._r.find(f".//{qn('wp:inline')}")
+        anchor = docx.oxml.parse_xml(
+            f'<wp:anchor {docx.oxml.ns.nsdecls("wp")} distT="0" distB="0" distL="0" distR="0" simplePos="0" '
+            'relativeHeight="0" behindDoc="1" locked="1" layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+            '<wp:positionH relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionH>'
+            '<wp:positionV relativeFrom="page"><wp:posOffset>0</wp:posOffset></wp:positionV></wp:anchor>')
+        anchor.append(inline.find(qn("wp:extent")))
+        anchor.append(docx.oxml.parse_xml(f'<wp:effectExtent {docx.oxml.ns.nsdecls("wp")} l="0" t="0" r="0" b="0"/>'))
+        anchor.append(OxmlElement("wp:wrapNone"))
+        doc_pr = inline.find(qn("wp:docPr"))
+        doc_pr.set("name", "Cover background")
+        doc_pr.append(docx.oxml.parse_xml(DECORATIVE))
+        for child in (doc_pr, inline.find(qn("wp:cNvGraphicFramePr")), inline.find(qn("a:graphic"))):
+            anchor.append(child)
+        inline.getparent().replace(inline, anchor)
+
+    def _header(self, section, running: str | None) -> None:
+        """The report title, and on the right the running chapter title (as the PDF's top-right corner): each
+        chapter is a Word section whose header holds a STYLEREF field to Heading 1 (level-based, so it works in
+        Word of any interface language), cached with that chapter's heading, which is what readers that do not
+        evaluate fields (LibreOffice) show."""
         section.header.is_linked_to_previous = False
-        section.footer.is_linked_to_previous = False
-        first = self.document.sections[0]
-        first.header.is_linked_to_previous = False
         header = section.header.paragraphs[0]
         header.style = self.document.styles["Header"]
-        self._runs(header, [m.Text(report.title)])
+        self._runs(header, [m.Text(self.report.title)])
+        if running:
+            _run(header, "\t", self.report.tag)
+            _field(header, "STYLEREF 1 \\* MERGEFORMAT", running, self.report.tag)
+
+    def _footer(self, section) -> None:
+        """Page x of y; later sections inherit it (linked to the previous section)."""
+        section.footer.is_linked_to_previous = False
         footer = section.footer.paragraphs[0]
         footer.style = self.document.styles["Footer"]
-        for part in re.split(r"(\{page\}|\{pages\})", report.labels["page_of"]):
+        for part in re.split(r"(\{page\}|\{pages\})", self.report.labels["page_of"]):
             if part == "{page}":
                 _field(footer, "PAGE", "1", self.report.tag)
             elif part == "{pages}":
                 _field(footer, "NUMPAGES", "1", self.report.tag)
             elif part:
                 _run(footer, part, self.report.tag)
+
+    def _chapter(self, text: str):
+        """A chapter (Heading 1) starts a new Word section, so its header can name it."""
+        self._after_table = False
+        self._header(self._section_break(), text)
+        heading = self._add_paragraph("Heading 1")
+        _run(heading, text, self.report.tag)
+        return heading
 
     def _contents(self) -> None:
         """The TOC field with a complete cached result (titles, dot leaders, page numbers), as Word shows it
@@ -183,9 +254,13 @@ class DocxWriter:
     # ---- sections and blocks -------------------------------------------------------------------------
 
     def section(self, section: m.Section) -> None:
-        heading = self._add_paragraph(f"Heading {section.level}")
+        text = f"{section.number}  {section.title}"
+        if section.level == 1:
+            heading = self._chapter(text)
+        else:
+            heading = self._add_paragraph(f"Heading {section.level}")
+            _run(heading, text, self.report.tag)
         self._bookmark(heading, bookmark_name(section.id))
-        _run(heading, f"{section.number}  {section.title}", self.report.tag)
         for block in section.blocks:
             self.block(block)
         for child in section.children:
@@ -219,19 +294,23 @@ class DocxWriter:
         caption = self._caption(self.report.labels["Table"], "Table", block.number, block.caption)
         caption.paragraph_format.keep_with_next = True
         self._bookmark(caption, bookmark_name(block.anchor))
-        table = self.document.add_table(rows=1 + len(block.rows), cols=len(block.header))
-        table.style = self.document.styles[TABLE_STYLE]
-        for cells, spans_row in zip(table.rows, [block.header, *block.rows]):
-            for cell, spans in zip(cells.cells, spans_row):
-                self._runs(cell.paragraphs[0], spans)
-        header = table.rows[0]._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        header.append(repeat)
-        for row in table.rows:
-            no_split = OxmlElement("w:cantSplit")
-            row._tr.get_or_add_trPr().append(no_split)
-        self._add_paragraph("Body Text").paragraph_format.space_after = 0
+        from ..assemble import plain
+        rows = [block.header, *block.rows]
+        widths = column_widths([[plain(cell) for cell in row] for row in rows], self._text_width())
+        table = self._table(len(rows), widths, TABLE_STYLE, first_row=True)
+        for index, (row, spans_row) in enumerate(zip(table.rows, rows)):
+            for cell, spans in zip(row.cells, spans_row):
+                paragraph = cell.paragraphs[0]
+                paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = self._style_id(
+                    "Table Text" if index else "Table Heading")
+                self._runs(paragraph, spans)
+            trpr = row._tr.get_or_add_trPr()
+            trpr.append(OxmlElement("w:cantSplit"))
+            if index == 0:
+                repeat = OxmlElement("w:tblHeader")     # repeated on every page the table spans
+                repeat.set(qn("w:val"), "true")
+                trpr.append(repeat)
+        _table_description(table, f"{self.report.labels['Table']} {block.number}", plain(block.caption))
 
     def figure(self, block: m.Figure, style: str) -> None:
         paragraph = self._add_paragraph("Figure")
@@ -248,18 +327,68 @@ class DocxWriter:
         self._caption(self.report.labels["Figure"], "Figure", block.number, block.caption)
 
     def key_figures(self, block: m.KeyFigures, style: str) -> None:
-        title = self._paragraph("Callout Title", [m.Text(block.title)])
-        self._bookmark(title, bookmark_name(block.anchor))
-        for item in block.items:
-            paragraph = self._paragraph("Quote", [m.Text(f"{item.label} — "), m.Strong((m.Text(item.value),)),
-                                                  m.NoteRef(item.source_number, "")])
-            paragraph.paragraph_format.keep_with_next = item is not block.items[-1]
+        with self._box(block.title):
+            title = self._paragraph("Callout Title", [m.Text(block.title)])
+            self._bookmark(title, bookmark_name(block.anchor))
+            for item in block.items:
+                self._paragraph("Box Text", [m.Text(f"{item.label} — "), m.Strong((m.Text(item.value),)),
+                                             m.NoteRef(item.source_number, "")])
 
     def callout(self, block: m.Callout, style: str) -> None:
-        title = self._paragraph("Callout Title", [m.Text(block.title)])
-        self._bookmark(title, bookmark_name(block.anchor))
-        for child in block.blocks:
-            self.block(child, "Quote")
+        with self._box(block.title):
+            title = self._paragraph("Callout Title", [m.Text(block.title)])
+            self._bookmark(title, bookmark_name(block.anchor))
+            for child in block.blocks:
+                self.block(child, "Box Text")
+
+    @contextmanager
+    def _box(self, title: str):
+        """A shaded box (a one-cell table in the Callout Box style) that the blocks written inside go into,
+        lists included, as the PDF's callouts hold their lists."""
+        table = self._table(1, [self._text_width()], "Callout Box", first_row=False)
+        cell = table.cell(0, 0)
+        placeholder = cell.paragraphs[0]._p
+        _table_description(table, title, title)
+        self.container = cell
+        try:
+            yield
+        finally:
+            self.container = self.document
+            placeholder.getparent().remove(placeholder)
+
+    def _table(self, rows: int, widths: list[int], style: str, first_row: bool):
+        """A table with fixed column widths (twips), its style, and its look (header row or none)."""
+        table = self.document.add_table(rows=rows, cols=len(widths))
+        table.style = self.document.styles[style]
+        tbl_pr = table._tbl.tblPr
+        tbl_pr.find(qn("w:tblW")).set(qn("w:w"), str(sum(widths)))
+        tbl_pr.find(qn("w:tblW")).set(qn("w:type"), "dxa")
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        tbl_pr.insert_element_before(layout, "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
+        look = tbl_pr.find(qn("w:tblLook"))
+        if look is None:
+            look = OxmlElement("w:tblLook")
+            tbl_pr.insert_element_before(look, "w:tblCaption", "w:tblDescription")
+        for key in list(look.attrib):
+            del look.attrib[key]
+        for key, on in (("firstRow", first_row), ("lastRow", False), ("firstColumn", False), ("lastColumn", False),
+                        ("noHBand", True), ("noVBand", True)):
+            look.set(qn(f"w:{key}"), "1" if on else "0")
+        for grid_col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+            grid_col.set(qn("w:w"), str(width))
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                tc_w = cell._tc.get_or_add_tcPr().get_or_add_tcW()
+                tc_w.set(qn("w:w"), str(width))
+                tc_w.set(qn("w:type"), "dxa")
+        self._after_table = True
+        return table
+
+    def _text_width(self) -> int:
+        """The body's text width in twips."""
+        section = self.document.sections[-1]
+        return int((section.page_width - section.left_margin - section.right_margin) / 635)
 
     def recommendations(self, block: m.Recommendations, style: str) -> None:
         """Numbered cards: the rank and title, then one labelled paragraph per field; the styles keep each
@@ -267,7 +396,7 @@ class DocxWriter:
         for item in block.items:
             title = self._paragraph("Recommendation Title", [m.Text(f"{item.rank}.\t"), *item.title])
             self._bookmark(title, bookmark_name(item.anchor))
-            if item is block.items[0] and item.anchor != block.anchor:
+            if item is block.items[0]:   # the list's own anchor, for the review loop
                 self._bookmark(title, bookmark_name(block.anchor))
             for field in item.fields:
                 paragraph = self._add_paragraph("Recommendation Field")
@@ -277,16 +406,21 @@ class DocxWriter:
 
     def _sources(self) -> None:
         labels = self.report.labels
-        heading = self._add_paragraph("Heading 1")
+        heading = self._chapter(labels["sources"])
         self._bookmark(heading, source_bookmark(0))
-        _run(heading, labels["sources"], self.report.tag)
         self._paragraph("Body Text", [m.Text(labels["notes_intro"])])
+        tag = self.report.tag
         for source in self.report.sources:
-            spans = [m.Text(f"{source.number}.\t{source.publisher}, "), m.Emph((m.Text(source.title),)),
-                     m.Text(f", {source.year}")]
+            paragraph = self._paragraph("Source Entry", [m.Text(f"{source.number}.\t{source.publisher}, ")])
+            # The title in its own language; linked to the source when it has a URL (meaningful link text),
+            # the URL then printed as plain text for readers of a printed copy.
+            title_tag = source.lang or tag
             if source.url:
-                spans += [m.Text(", "), m.Link(source.url, (m.Text(source.url),))]
-            paragraph = self._paragraph("Source Entry", spans + [m.Text(".")])
+                link = _hyperlink(paragraph, None, source.url, self.document.part)
+                _style_run(_run(link, source.title, title_tag)._r, self._style_id("Title Link"))
+            else:
+                _style_run(_run(paragraph, source.title, title_tag)._r, self._style_id("Emphasis"))
+            self._runs(paragraph, [m.Text(f", {source.year}" + (f", {source.url}" if source.url else "") + ".")])
             self._bookmark(paragraph, source_bookmark(source.number))
 
     # ---- helpers -------------------------------------------------------------------------------------
@@ -299,8 +433,12 @@ class DocxWriter:
         return style_id
 
     def _add_paragraph(self, style: str):
-        paragraph = self.document.add_paragraph()
+        paragraph = self.container.add_paragraph()
         paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = self._style_id(style)
+        if self._after_table and self.container is self.document:
+            self._after_table = False
+            if not style.startswith("Heading"):   # room after a table, as its bottom margin in the PDF
+                paragraph.paragraph_format.space_before = Pt(9)
         return paragraph
 
     def _paragraph(self, style: str, spans):
@@ -308,27 +446,27 @@ class DocxWriter:
         self._runs(paragraph, spans)
         return paragraph
 
-    def _runs(self, parent, spans, bold: bool = False, italic: bool = False) -> None:
+    def _runs(self, parent, spans, emphasis: frozenset = frozenset(), link_style: str | None = None) -> None:
+        """Spans as runs; bold and italic through the Strong / Emphasis character styles, never direct."""
         tag = self.report.tag
         for span in spans:
             if isinstance(span, m.Text):
                 run = _run(parent, span.text, tag)
-                run.bold = bold or None
-                run.italic = italic or None
+                style = link_style or EMPHASIS_STYLES.get(emphasis)
+                if style:
+                    _style_run(run._r, self._style_id(style))
             elif isinstance(span, m.Strong):
-                self._runs(parent, span.children, True, italic)
+                self._runs(parent, span.children, emphasis | {"strong"}, link_style)
             elif isinstance(span, m.Emph):
-                self._runs(parent, span.children, bold, True)
+                self._runs(parent, span.children, emphasis | {"emph"}, link_style)
             elif isinstance(span, m.Link):
                 link = _hyperlink(parent, None, span.href, self.document.part)
-                self._runs(link, span.children, bold, italic)
-                for run in link.findall(qn("w:r")):
-                    _style_run(run, "Hyperlink")
+                self._runs(link, span.children, emphasis, "Hyperlink")
             elif isinstance(span, m.NoteRef):
                 self._citation(parent, span.number)
             elif isinstance(span, m.CrossRef):
                 link = _hyperlink(parent, bookmark_name(span.target))
-                _style_run(_run(link, span.label, tag)._r, "Hyperlink")
+                _style_run(_run(link, span.label, tag)._r, self._style_id("Hyperlink"))
 
     def _citation(self, parent, source_number: int) -> None:
         """"[n]": the number of the source's entry in the Sources list, linked to that entry, as in the PDF."""
@@ -337,9 +475,10 @@ class DocxWriter:
 
     def _caption(self, label: str, sequence: str, number: int, spans):
         paragraph = self._add_paragraph("Caption")
-        _run(paragraph, f"{label} ", self.report.tag).bold = True
-        _field(paragraph, f"SEQ {sequence} \\* ARABIC", str(number), self.report.tag).bold = True
-        _run(paragraph, ". ", self.report.tag).bold = True
+        label_style = self._style_id("Caption Label")
+        _style_run(_run(paragraph, f"{label} ", self.report.tag)._r, label_style)
+        _style_run(_field(paragraph, f"SEQ {sequence} \\* ARABIC", str(number), self.report.tag)._r, label_style)
+        _style_run(_run(paragraph, ". ", self.report.tag)._r, label_style)
         self._runs(paragraph, spans)
         return paragraph
 
@@ -504,6 +643,51 @@ def pages_of_headings(headings: list[str], laid_out: tuple) -> list[int | None]:
     return found
 
 
+# ---- tables -------------------------------------------------------------------------------------------
+
+CHAR_TWIPS, CELL_PADDING_TWIPS = 86, 260   # a character of 8.5 pt Noto Sans, on average; a cell's side margins
+
+
+def column_widths(rows: list[list[str]], total: int) -> list[int]:
+    """Column widths (twips) from the content, as a browser's automatic table layout: each column gets at least
+    its longest word; what is left goes to the columns in proportion to how much more their longest text needs."""
+    columns = list(zip(*rows))
+    natural = [max(len(text) for text in column) * CHAR_TWIPS + CELL_PADDING_TWIPS for column in columns]
+    minimum = [max((len(word) for text in column for word in text.split()), default=1) * CHAR_TWIPS
+               + CELL_PADDING_TWIPS for column in columns]
+    if sum(natural) <= total:
+        widths = [n * total / sum(natural) for n in natural]
+    elif sum(minimum) >= total:
+        widths = [n * total / sum(minimum) for n in minimum]
+    else:
+        spare = [n - low for n, low in zip(natural, minimum)]
+        widths = [low + (total - sum(minimum)) * extra / sum(spare) for low, extra in zip(minimum, spare)]
+    widths = [int(w) for w in widths]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _table_description(table, caption: str, description: str) -> None:
+    """w:tblCaption and w:tblDescription: what Word's accessibility checker and screen readers announce."""
+    tbl_pr = table._tbl.tblPr
+    for tag, value in (("w:tblCaption", caption), ("w:tblDescription", description)):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), value)
+        tbl_pr.append(element)
+
+
+def solid_png(rgb: str) -> bytes:
+    """A one-pixel PNG of one colour (a background stretched to the page)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" + bytes.fromhex(rgb)))
+            + chunk(b"IEND", b""))
+
+
 def plain_caption(block: m.Figure) -> str:
     from ..assemble import plain
     return plain(block.caption)
@@ -552,14 +736,6 @@ class _RunProxy:
     def __init__(self, r):
         self._r = r
 
-    def _flag(self, tag: str, value) -> None:
-        rpr = self._r.get_or_add_rPr()
-        if value:
-            rpr.append(OxmlElement(tag))
-
-    bold = property(lambda self: None, lambda self, v: self._flag("w:b", v))
-    italic = property(lambda self: None, lambda self, v: self._flag("w:i", v))
-
 
 def _element(parent):
     """The XML element of a python-docx paragraph, or the element itself (a hyperlink)."""
@@ -591,9 +767,11 @@ def _style_run(r, style_id: str) -> None:
     if rpr is None:
         rpr = OxmlElement("w:rPr")
         r.insert(0, rpr)
-    style = OxmlElement("w:rStyle")
+    style = rpr.find(qn("w:rStyle"))
+    if style is None:
+        style = OxmlElement("w:rStyle")
+        rpr.insert(0, style)
     style.set(qn("w:val"), style_id)
-    rpr.insert(0, style)
 
 
 def _hyperlink(parent, anchor: str | None, url: str | None = None, part=None):
@@ -666,6 +844,10 @@ def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, 
     if images is None:
         from .html import render_charts
         images = render_charts(report, "png")
-    writer = DocxWriter(report, images, provenance or {})
+    if report.edition is not None:
+        from .docx_brief import BriefDocxWriter as writer_class
+    else:
+        writer_class = DocxWriter
+    writer = writer_class(report, images, provenance or {})
     path.write_bytes(writer.build())
     return {"pages": writer.pages, "details": writer.details}

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .. import editions
 from ..model import Report
 from . import html as html_writer
 
@@ -69,12 +70,30 @@ PROVENANCE_NS = "urn:reportgen:provenance:1"
 def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     from weasyprint import HTML
 
-    source = html_writer.render(report, images, stylesheet_href="print.css")
+    source = html_writer.render(report, images, stylesheet_href=html_writer.stylesheet(report))
     with collected_warnings() as warnings:
         document = HTML(string=source, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_local_fetcher()).render()
+        editions.check_fit(document, report)   # an edition longer than it may be is not written
         if provenance:
             document.metadata.xmp_metadata.append(provenance_xmp(provenance))
         # A stable file identifier (not WeasyPrint's random one): same input, same bytes.
         identifier = hashlib.sha256(source.encode("utf-8")).hexdigest()[:32].encode("ascii")
-        document.write_pdf(path, pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+    path.write_bytes(with_header_scope(data))
     return {"pages": len(document.pages), "warnings": warnings}
+
+
+def with_header_scope(data: bytes) -> bytes:
+    """The PDF with /Scope on its table header cells (see pdf_tables), saved with an /ID computed from the
+    content (qpdf would otherwise draw a random one): same input, same bytes."""
+    import io
+
+    import pikepdf
+
+    from ..pdf_tables import add_header_scope
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if not add_header_scope(pdf):
+            return data
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        return out.getvalue()
