@@ -435,7 +435,8 @@ def contrast(a: str, b: str) -> float:
 
 
 # Where a style's text is printed, if not on the white page (WCAG 2 contrast, computed from styles.xml).
-BACKGROUNDS = {"Title": "1F4E79", "Subtitle": "1F4E79", "Cover Line": "1F4E79", "Table Heading": "1F4E79",
+BACKGROUNDS = {"Title": "1F4E79", "Subtitle": "1F4E79", "Cover Line": "1F4E79", "Cover Label": "1F4E79",
+               "Cover Date": "1F4E79", "Table Heading": "1F4E79",
                "Callout Title": "E8EEF5", "Box Text": "E8EEF5", "Quote": "E8EEF5"}
 
 
