@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark of the build: prints medians of wall time and peak memory on this machine. Not a test.
 
-Measures: a cold full build (4 documents) with --jobs 1 and --jobs 2; a no-op rebuild; a rebuild after one
+Measures: a cold full build (4 documents) with --jobs 1 and --jobs 2; a cold build of the brief edition
+(its 4 documents) beside it; a no-op rebuild; a rebuild after one
 French paragraph is edited; the floor, WeasyPrint alone rendering the two generated HTML files in one
 process; and a scale run of N copies of the report. Prints the ratios the targets are stated in.
 
@@ -92,9 +93,13 @@ def main() -> None:
     fresh = lambda: shutil.rmtree(out, ignore_errors=True)  # noqa: E731 - cold: no manifest, no chart cache
     rows = {}
 
-    rows["cold, --jobs 1"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "1"))
-    rows["cold, --jobs 2"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "2"))
-    rows["no-op rebuild"] = median_of(args.runs, lambda: None, lambda: build(content, out))
+    full = ("--edition", "full")   # the report's 4 documents; the brief is measured on its own below
+    rows["cold, --jobs 1"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "1", *full))
+    rows["cold, --jobs 2"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "2", *full))
+    rows["cold brief, --jobs 1 (4 documents)"] = median_of(
+        args.runs, fresh, lambda: build(content, out, "--jobs", "1", "--edition", "brief"))
+    build_all = lambda: subprocess.run(build(content, out), check=True, cwd=ROOT)  # noqa: E731 - every edition
+    rows["no-op rebuild"] = median_of(args.runs, build_all, lambda: build(content, out))
 
     preface = content / "belgium" / "fr" / "preface.yaml"
     original = preface.read_text(encoding="utf-8")
@@ -131,6 +136,8 @@ def main() -> None:
     print(f"full build / floor, --jobs 2: {rows['cold, --jobs 2'][0] / floor:.2f}   (target <= 0.75)")
     print(f"jobs-2 / jobs-1:              {rows['cold, --jobs 2'][0] / rows['cold, --jobs 1'][0]:.2f}")
     print(f"no-op rebuild:                {rows['no-op rebuild'][0]:.2f} s (target < 0.5 s)")
+    brief = rows["cold brief, --jobs 1 (4 documents)"][0] / rows["cold, --jobs 1"][0]
+    print(f"brief / full report, cold, --jobs 1: {brief:.2f}   (target <= 0.25)")
 
     print("\nscale: N copies of the report (4 documents each), one cold run each")
     print(f"{'N':>3} {'jobs':>4} {'seconds':>8} {'s/document':>11} {'peak MiB':>9}")
@@ -140,7 +147,7 @@ def main() -> None:
         for jobs in (1, 2):
             target = work / f"scale-{n}-{jobs}"
             shutil.rmtree(target, ignore_errors=True)
-            seconds, peak, _ = timed(build(scaled, target, "--jobs", str(jobs)))
+            seconds, peak, _ = timed(build(scaled, target, "--jobs", str(jobs), *full))
             per_doc[(n, jobs)] = seconds / (4 * n)
             print(f"{n:3d} {jobs:4d} {seconds:8.1f} {per_doc[(n, jobs)]:11.2f} {peak:9d}")
     ns = sorted({n for n, _ in per_doc})

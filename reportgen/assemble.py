@@ -40,6 +40,12 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
     sources = tuple(_source(source_id, number, ctx) for source_id, number in ctx.source_numbers.items())
     charts = tuple(block.chart for section in m.walk(sections) for block in section.blocks
                    if isinstance(block, m.Figure) and block.chart)
+    return document(raw, lang, locale, sections, sources, charts)
+
+
+def document(raw: RawReport, lang: str, locale: Locale, sections, sources, charts, edition=None) -> m.Report:
+    """The Report of a language from its assembled parts (the full report's, or an edition's)."""
+    language = raw.languages[lang]
     meta = language.meta
     return m.Report(
         id=raw.meta.id, lang=lang, tag=language.tag, title=locale.typography(meta.title),
@@ -49,7 +55,7 @@ def assemble(raw: RawReport, lang: str) -> m.Report:
         authors=tuple(raw.meta.authors), date=raw.meta.date, date_text=locale.date(raw.meta.date),
         facts_as_of=raw.meta.facts_as_of, facts_as_of_text=locale.date(raw.meta.facts_as_of),
         version=raw.meta.version, paper=raw.meta.paper, labels=locale.labels, sections=sections,
-        sources=sources, charts=charts, timestamp=_timestamp(raw.meta.date))
+        sources=sources, charts=charts, timestamp=_timestamp(raw.meta.date), edition=edition)
 
 
 def _timestamp(date: dt.date) -> dt.datetime:
@@ -109,7 +115,7 @@ def _section(section: RawSection, number: str, level: int, ctx: _Context) -> m.S
     ctx.anchor = section.id
     blocks = tuple(_block(block, f"{section.id}-{i}", ctx) for i, block in enumerate(section.blocks, 1))
     children = tuple(_section(sub, f"{number}.{i}", level + 1, ctx) for i, sub in enumerate(section.subsections, 1))
-    annex = not number[0].isdigit()
+    annex = bool(number) and not number[0].isdigit()   # an edition's sections have no number
     shown = f"{ctx.locale.labels['Annex']} {number}." if annex and level == 1 else number
     return m.Section(section.id, shown, level, ctx.locale.typography(section.title), _origin(ctx.raw, section),
                      blocks, children, annex)

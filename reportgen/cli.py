@@ -82,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
                    help="formats: pdf,docx,html (default: pdf,docx; html is the PDF's source, for preview)")
     p.add_argument("--content", type=Path, default=ROOT / "content", help="folder of reports (default: content/)")
     p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder (default: output/)")
+    p.add_argument("--edition", type=_csv(),
+                   help="editions to build, e.g. brief,full (default: every edition each report declares)")
     p.add_argument("--check", action="store_true", help="validate the content only; write nothing")
     p.add_argument("--strict", action="store_true",
                    help="fail on any warning (stale translations, sources never cited, ...), with or without "
@@ -96,7 +98,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard_spec, metavar="K/N", help="build only the K-th of N shares of the jobs")
     p.add_argument("--watch", action="store_true", help="rebuild what an edit touches, until interrupted")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="print only errors, and the warnings summary when there are warnings")
+                   help="print only errors and warnings, and the summary line when there is something to fix or "
+                        "refresh")
     p.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     return p
 
@@ -228,7 +231,7 @@ def build(args) -> int:
     say = _say(args)
     planning.check_output(args.content, args.output)
     try:
-        jobs = planning.plan(args.content, args.lang, args.format)
+        jobs = planning.plan(args.content, args.lang, args.format, args.edition)
     except ContentError as exc:   # returned, not raised: --watch reports it and keeps watching
         return _report_problems(exc)
     if args.shard:
@@ -247,7 +250,8 @@ def build(args) -> int:
     unplanned = _folders_without_jobs(args.content, jobs, args.lang, args.shard)
     if not work and not unplanned:
         if not jobs:
-            print("build.py: error: nothing to build (no report declares the requested languages)", file=sys.stderr)
+            print("build.py: error: nothing to build (no report declares the requested languages and editions)",
+                  file=sys.stderr)
             return 2
         try:
             found = _findings(args, jobs, fingerprints, {})
@@ -319,7 +323,8 @@ def _build(args, jobs, work, manifest, fingerprints, unplanned, started) -> int:
     if _refused(args, found, "failing"):
         return 2
     _say_summary(args, found)
-    return 1 if failed else 0
+    # An edition that does not fit its pages is a content problem (exit 2), like invalid content.
+    return max((s.get("exit_code", 1) for s in summaries if s["status"] == "failed"), default=0)
 
 
 def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> None:
@@ -331,7 +336,8 @@ def _write_build_report(output: Path, fingerprints, work, by_file, manifest) -> 
             entry = {k: v for k, v in by_file[path].items() if k != "warnings"}
         else:
             recorded = manifest.entries.get(job.filename, {})
-            entry = {"path": path, "report": job.report, "lang": job.lang, "format": job.fmt, "fingerprint": fp,
+            entry = {"path": path, "report": job.report, "edition": job.edition, "lang": job.lang, "format": job.fmt,
+                     "fingerprint": fp,
                      "pages": recorded.get("pages"), "bytes": recorded.get("bytes"), "seconds": 0.0,
                      "status": "up to date"}
         documents.append(entry)

@@ -191,6 +191,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """What an edition other than the full report adds: its parts in order, and what its masthead says."""
+    name: str           # "brief"
+    layout: str         # the templates laying it out
+    pages: int | None   # the most pages it may take
+    parts: tuple        # Sections and blocks, in reading order
+    kind: str           # what it is, in the language: "Policy brief"
+    dates: tuple        # masthead lines: publication date, information cut-off, version
+    derived_from: str   # the line naming the full report; {file} is the full report's file name
+    full_report: str    # the full report's file name without its extension: "belgium.fr"
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     lang: str           # "fr"
@@ -212,6 +225,7 @@ class Report:
     sources: tuple = ()
     charts: tuple = ()  # every Chart used, in order
     timestamp: dt.datetime | None = None   # when the files say they were made (UTC): SOURCE_DATE_EPOCH, else date
+    edition: Edition | None = None   # None for the full report
 
 
 def walk(sections) -> "iter[Section]":

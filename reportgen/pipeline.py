@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from . import __version__
-from .assemble import assemble
+from . import editions
 from .errors import BuildError, ContentError, Problem
 from .plan import TEMPORARY, Job, file_digest, tool_versions
 from .validate import RawReport, load_report
@@ -62,13 +62,13 @@ def load_all(folders: list[Path], langs: tuple[str, ...] | None) -> tuple[dict[s
     return reports, warnings
 
 
-_ASSEMBLED: dict[tuple[str, str], object] = {}   # (report folder, language) -> document tree, inherited by workers
+_ASSEMBLED: dict[tuple, object] = {}   # (report folder, language, edition) -> document tree, inherited by workers
 
 
-def _assembled(raw: RawReport, lang: str):
-    key = (str(raw.folder), lang)
+def _assembled(raw: RawReport, lang: str, edition: str = editions.FULL):
+    key = (str(raw.folder), lang, edition)
     if key not in _ASSEMBLED or _ASSEMBLED[key][0] is not raw:
-        _ASSEMBLED[key] = (raw, assemble(raw, lang))
+        _ASSEMBLED[key] = (raw, editions.assemble(raw, lang, edition))
     return _ASSEMBLED[key][1]
 
 
@@ -205,13 +205,13 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
 
     started = time.perf_counter()
     raw = _REPORTS[job.report]
-    report = _assembled(raw, job.lang)
+    report = _assembled(raw, job.lang, job.edition)
     images = {chart.id: cached_images(chart, output / ".cache" / "charts")[IMAGE_FORMAT[job.fmt]]
               for chart in report.charts}
     target = output / job.filename
     with source_date_epoch(report.date):
         info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
-    return {"path": str(target), "report": job.report, "lang": job.lang, "format": job.fmt,
+    return {"path": str(target), "report": job.report, "edition": job.edition, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
             "sha256": file_digest(target),
             "seconds": round(time.perf_counter() - started, 2), "status": "rebuilt",
@@ -243,8 +243,10 @@ def write_atomically(target: Path, write) -> dict:
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         return info
+    except BuildError:   # already says which document and why (e.g. an edition that does not fit)
+        raise
     except Exception as exc:
-        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc}") from exc
+        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc or 'no details given'}") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -253,7 +255,8 @@ def _run_one(job: Job, output: Path, fingerprint: str) -> dict:
     try:
         return build_job(job, output, fingerprint)
     except BuildError as exc:
-        return {"path": str(output / job.filename), "status": "failed", "error": str(exc), "fingerprint": fingerprint}
+        return {"path": str(output / job.filename), "status": "failed", "error": str(exc), "fingerprint": fingerprint,
+                "exit_code": getattr(exc, "exit_code", 1)}
 
 
 def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path, workers: int, on_done) -> list[dict]:

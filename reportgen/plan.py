@@ -13,12 +13,13 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from stat import S_ISREG
 
+from . import editions
 from .errors import ContentError, UsageError
 from .load import read_yaml
 
@@ -43,40 +44,52 @@ class Job:
     lang: str
     fmt: str
     folder: Path
+    edition: str = editions.FULL
+    definition: dict = field(default_factory=dict, compare=False, hash=False, repr=False)  # from report.yaml
 
     @property
     def filename(self) -> str:
-        return f"{self.report}.{self.lang}.{self.fmt}"
+        return editions.filename(self.report, self.edition, self.lang, self.fmt)
 
     def describe(self, output: Path, fingerprint: str, up_to_date: bool) -> dict:
-        return {"report": self.report, "lang": self.lang, "format": self.fmt,
+        return {"report": self.report, "edition": self.edition, "lang": self.lang, "format": self.fmt,
                 "output": str(output / self.filename), "fingerprint": fingerprint, "up_to_date": up_to_date}
 
 
 def declared_languages(folder: Path, problems: list) -> list[str]:
     """The languages report.yaml declares; [] and a located problem when it cannot be read."""
+    return _declared(folder, problems)[0]
+
+
+def _declared(folder: Path, problems: list) -> tuple[list[str], dict[str, dict]]:
+    """The languages and editions report.yaml declares; ([], {}) and a located problem when it cannot be read."""
     doc = read_yaml(folder / "report.yaml", problems)   # the same safe, limited reader as validation
     if doc is None:
-        return []
+        return [], {}
     languages = doc.data.get("languages") if isinstance(doc.data, dict) else None
     if not isinstance(languages, dict) or not languages:
         problems.append(doc.problem(("languages",), "no languages declared",
                                     "declare them as a map: languages: {en: en-US, fr: fr-BE}"))
-        return []
-    return [str(lang) for lang in languages]
+        return [], {}
+    return [str(lang) for lang in languages], editions.declared(doc.data)
 
 
-def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...]) -> list[Job]:
-    """Every (report, language, format) job; a report whose report.yaml cannot be read fails the whole run,
-    whatever --lang or --shard select, so a broken report is never skipped silently."""
+def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
+         only_editions: tuple[str, ...] | None = None) -> list[Job]:
+    """Every (report, edition, language, format) job, every edition unless `only_editions` picks some; a report
+    whose report.yaml cannot be read fails the whole run, whatever --lang or --shard select, so a broken
+    report is never skipped silently."""
     jobs, problems = [], []
     for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
-        for lang in declared_languages(folder, problems):
-            if langs is None or lang in langs:
-                jobs.extend(Job(folder.name, lang, fmt, folder) for fmt in formats)
+        languages, declared = _declared(folder, problems)
+        for edition, definition in declared.items():
+            if only_editions is not None and edition not in only_editions:
+                continue
+            jobs.extend(Job(folder.name, lang, fmt, folder, edition, definition)
+                        for lang in languages if langs is None or lang in langs for fmt in formats)
     if problems:
         raise ContentError(problems)
-    return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.report, j.lang))
+    return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
 # Relative cost of a document by format, measured on the real report: a PDF takes about four DOCX.
@@ -84,8 +97,11 @@ FORMAT_COST = {"pdf": 4.0, "docx": 1.0, "html": 0.1}
 
 
 def expected_cost(job: Job) -> float:
-    """The format's cost, scaled by the size of the language's texts (a long report costs more)."""
-    texts = sum(p.stat().st_size for p in (job.folder / job.lang).glob("*.yaml"))
+    """The format's cost, scaled by the size of the language's texts (a long report costs more; an edition
+    counts only the files holding its parts)."""
+    files = (job.folder / job.lang).glob("*.yaml") if job.edition == editions.FULL else \
+        editions.part_files(job.folder, job.lang, job.definition)
+    texts = sum(p.stat().st_size for p in files)
     return FORMAT_COST[job.fmt] * (1 + texts / 50_000)
 
 
@@ -96,12 +112,12 @@ def shard(jobs: list[Job], spec: str) -> list[Job]:
     costs = {job: expected_cost(job) for job in jobs}
     loads = [0.0] * n
     mine = []
-    for job in sorted(jobs, key=lambda j: (-costs[j], j.report, j.lang, j.fmt)):
+    for job in sorted(jobs, key=lambda j: (-costs[j], j.report, j.edition, j.lang, j.fmt)):
         share = min(range(n), key=lambda i: loads[i])
         loads[share] += costs[job]
         if share == k - 1:
             mine.append(job)
-    return sorted(mine, key=lambda j: (FORMAT_ORDER[j.fmt], j.report, j.lang))
+    return sorted(mine, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
 
 
 LEDGER = "translations.yaml"   # the translation ledger (ledger.py), kept here so light modules can name it
@@ -109,7 +125,10 @@ NOT_INPUTS = (LEDGER, "spelling.")   # report files that do not change any docum
 
 
 def input_files(job: Job) -> list[Path]:
-    """Every file a document depends on: its report folder (minus other languages), templates, fonts, code."""
+    """Every file a document depends on: its report folder (minus other languages), templates, fonts, code.
+    An edition other than the full report depends only on the content files holding its parts."""
+    if job.edition != editions.FULL:
+        return _edition_input_files(job)
     folder = job.folder
     other_languages = {p for p in folder.iterdir() if p.is_dir() and p.name not in (job.lang, "data")
                        and (p / "meta.yaml").exists()}
@@ -117,6 +136,17 @@ def input_files(job: Job) -> list[Path]:
                    and not any(p.is_relative_to(d) for d in other_languages))
     files.append(TEMPLATES / "strings" / f"{job.lang}.yaml")
     for pattern in FORMAT_TEMPLATES[job.fmt]:
+        files.extend(sorted(TEMPLATES.glob(pattern)))
+    files.extend(sorted(CODE.rglob("*.py")))
+    return files
+
+
+def _edition_input_files(job: Job) -> list[Path]:
+    folder = job.folder
+    files = [folder / "report.yaml", *sorted(p for p in (folder / "data").rglob("*") if p.is_file())]
+    files += editions.part_files(folder, job.lang, job.definition)
+    files.append(TEMPLATES / "strings" / f"{job.lang}.yaml")
+    for pattern in editions.templates(job.definition, job.fmt) or FORMAT_TEMPLATES[job.fmt]:
         files.extend(sorted(TEMPLATES.glob(pattern)))
     files.extend(sorted(CODE.rglob("*.py")))
     return files
@@ -178,7 +208,8 @@ def fingerprint(job: Job, extra: str = "") -> str:
     """sha256 over every input of the job: file paths and contents, tool versions, format and options."""
     source_date_epoch()   # a malformed value is a usage error before anything is built
     digest = hashlib.sha256()
-    digest.update(json.dumps({"job": [job.report, job.lang, job.fmt], "tools": tool_versions(),
+    identity = [job.report, job.lang, job.fmt] + ([job.edition] if job.edition != editions.FULL else [])
+    digest.update(json.dumps({"job": identity, "tools": tool_versions(),
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "extra": extra}).encode())
     for file in input_files(job):
         label = file.relative_to(job.folder.parent) if file.is_relative_to(job.folder.parent) else \

@@ -180,7 +180,8 @@ def _remark(kind: str, element, text: str, anchored: str, anchor: str | None, it
 def locate(remarks: list[Remark], identifier: str, content: Path) -> None:
     """Fill in file, line and key of each remark from the content the document was built from."""
     from .assemble import assemble
-    from .model import Callout, walk
+    from .model import Callout, Recommendations, walk
+    from .schema import RECOMMENDATION_FIELDS
     from .load import key_path
     from .validate import load_report, walk_sections
     from .writers.docx import bookmark_name
@@ -208,17 +209,23 @@ def locate(remarks: list[Remark], identifier: str, content: Path) -> None:
             places[bookmark_name(block.anchor)] = (block.origin, None, block)
             if isinstance(block, Callout):
                 blocks[:0] = list(block.blocks)
+            if isinstance(block, Recommendations):   # each card has its own bookmark, on its title
+                for index, card in enumerate(block.items):
+                    places[bookmark_name(card.anchor)] = (block.origin, ("recommendations", "items", index), card)
     docs = {section.doc.file.resolve(): section.doc
             for language in raw.languages.values() for section in walk_sections(language.sections)}
     for remark in remarks:
         if remark.anchor not in places:
             continue
         origin, suffix, block = places[remark.anchor]
-        path = origin.path + ((suffix,) if suffix else ())
+        path = origin.path + ((suffix,) if isinstance(suffix, str) else suffix or ())
         kind = type(block).__name__ if block is not None else ""
         if kind in ("BulletList", "NumberedList"):
             items = len(block.items)
             path += ("bullets" if kind == "BulletList" else "numbered", min(remark.item, items - 1))
+        if kind == "Recommendation":   # the card's title paragraph, then one paragraph per field
+            parts = ("title", *RECOMMENDATION_FIELDS)
+            path += (parts[min(remark.item, len(parts) - 1)],)
         doc = docs.get((raw.folder.parent / origin.file).resolve())
         remark.file = f"{content.name}/{origin.file}" if content.name else origin.file
         remark.line = (doc.where(path)[0] if doc else None) or origin.line

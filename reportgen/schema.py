@@ -33,6 +33,34 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RecommendationPart = Literal["title", "headline", "action", "us_lead", "be_partner", "deliverable", "by", "resources"]
+
+
+class EditionPart(Strict):
+    """One part of an edition: a section (or subsection) by id, the recommendations with the fields shown,
+    a key-figures block by id, or a chart by id (shown with the caption and alt text of its figure)."""
+    section: Id | None = None
+    recommendations: list[RecommendationPart] | None = Field(default=None, min_length=1)
+    keyfigures: Id | None = None
+    chart: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if len(self.model_fields_set) != 1:
+            raise ValueError("a part names exactly one of section, recommendations, keyfigures, chart")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(iter(self.model_fields_set))
+
+
+class Edition(Strict):
+    layout: Literal["brief"]
+    pages: int | None = Field(default=None, ge=1)   # the most pages it may take: the build checks it
+    parts: list[EditionPart] = Field(min_length=1)
+
+
 class ReportMeta(Strict):
     id: Id
     date: dt.date               # the publication date
@@ -44,6 +72,7 @@ class ReportMeta(Strict):
     languages: dict[Id, Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[A-Z]{2}$")]] = Field(min_length=1)
     sections: list[Id] = Field(min_length=1)
     annexes: list[Id] = []      # top-level parts after the sections, lettered A, B, C
+    editions: dict[Id, Edition] = {}   # documents other than the full report, e.g. a brief (editions.py)
 
     @field_validator("annexes")
     @classmethod
@@ -141,6 +170,7 @@ class KeyFigure(Strict):
 
 
 class KeyFiguresBlock(Strict):
+    id: Id | None = None            # lets an edition pick this box
     title: Text
     items: list[KeyFigure] = Field(min_length=1)
 
@@ -171,13 +201,14 @@ class Recommendation(Strict):
     deliverable: Text
     by: Deadline
     resources: Text
+    headline: Text | None = None    # the action in one line, for short editions (the brief)
 
     def texts(self) -> list[tuple[str, str]]:
         """(field, text) of every field holding content text, in reading order."""
-        return [(name, getattr(self, name)) for name in RECOMMENDATION_TEXTS]
+        return [(name, getattr(self, name)) for name in RECOMMENDATION_TEXTS if getattr(self, name) is not None]
 
 
-RECOMMENDATION_TEXTS = ("title", "action", "us_lead", "be_partner", "deliverable", "resources")
+RECOMMENDATION_TEXTS = ("title", "action", "us_lead", "be_partner", "deliverable", "resources", "headline")
 RECOMMENDATION_FIELDS = ("action", "us_lead", "be_partner", "deliverable", "by", "resources")  # printed, in order
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from . import glossary, schema
+from . import editions, glossary, schema
 from .errors import ContentError, Problem
 from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references, refused_links
@@ -69,7 +69,9 @@ class RawBlock:
         elif self.kind == "callout":
             size = tuple(child.shape() for child in self.children)
         elif self.kind == "recommendations":
-            size = tuple((item.id, item.by) for item in p.items)
+            size = tuple((item.id, item.by, item.headline is not None) for item in p.items)
+        elif self.kind == "keyfigures":
+            size = p.id
         return (self.kind, size, tuple(sorted(self.references())))
 
 
@@ -205,6 +207,7 @@ def load_report(folder: Path, langs: tuple[str, ...] | None = None) -> RawReport
     _check_data(data_where, figures, sources, charts, problems, broken)
     _check_references(languages, figures, sources, charts, problems, broken)
     _check_parity(list(languages.values()), problems)
+    editions.check(report_doc, meta, languages, charts, problems)
     for doc in docs:   # every string may be printed (titles, authors, sources, captions, labels): check them all
         for path, text in _strings(doc.data, ()):
             _check_printable(doc, path, text, problems)

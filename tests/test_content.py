@@ -46,7 +46,7 @@ def words(report) -> int:
 
 
 def test_every_source_is_cited_and_every_figure_sourced(raw):
-    assert raw.warnings == []       # unused sources are warnings
+    assert [w for w in raw.warnings if "glossary" not in w.message] == []   # unused sources are warnings
     for figure_id, figure in raw.figures.items():
         assert figure.source in raw.sources and figure.year, figure_id
 
@@ -129,6 +129,10 @@ COUNT_WORDS = {"en": {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"},
                "fr": {3: "trois", 4: "quatre", 5: "cinq", 6: "six", 7: "sept"}}
 RECOMMENDATIONS = {"en": "recommendations", "fr": "recommandations"}
 CUT_OFF = {"en": "Information as of May 31, 2026", "fr": "Informations arrêtées au 31 mai 2026"}
+
+
+def test_the_translation_follows_the_glossary(raw):
+    assert [str(w) for w in raw.warnings if "glossary" in w.message] == []
 
 
 def test_the_english_pdf_is_a_third_shorter(real_output):

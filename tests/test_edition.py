@@ -208,3 +208,17 @@ def edit(file, old: str, new: str) -> None:
     text = file.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {file}"
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_review_maps_a_comment_on_a_card_to_its_field(mini_output, tmp_path):
+    import json
+    document = docx.Document(str(mini_output / "mini.fr.docx"))
+    fields = [p for p in document.paragraphs if p.style.name == "Recommendation Field"]
+    document.add_comment(fields[6 + 1].runs, text="Quel service ?", author="Jane Reviewer", initials="JR")
+    document.save(str(tmp_path / "reviewed.docx"))
+    result = run_build("review", str(tmp_path / "reviewed.docx"), "--content", str(MINI.parent), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (remark,) = json.loads(result.stdout)
+    assert (remark["file"], remark["key"]) == ("valid/mini/fr/second.yaml", "blocks[4].recommendations.items[1].us_lead")
+    source = (MINI / "fr" / "second.yaml").read_text(encoding="utf-8").splitlines()
+    assert source[remark["line"] - 1].strip().startswith("us_lead:")

@@ -48,6 +48,7 @@ def test_two_builds_give_identical_bytes(snapshot, tmp_path):
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     files = sorted(p.name for p in (tmp_path / "a").glob("*.*") if p.suffix in (".pdf", ".docx"))
     assert files == sorted(planned(snapshot))
+    assert {"belgium-brief.en.pdf", "belgium-brief.fr.docx"} <= set(files)   # every edition, by default
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -63,15 +64,24 @@ def test_noop_rewrites_nothing_and_one_french_edit_rebuilds_only_french(snapshot
     assert noop.returncode == 0 and f"up to date: {len(documents)} document(s)" in noop.stdout
     assert noop.stdout.splitlines()[-1].startswith("warnings: ") or "warnings: " in noop.stderr
     assert mtimes(out) == before
-    section = next((content / "belgium" / "fr").glob("*.yaml"))
-    with section.open("a", encoding="utf-8") as stream:
+    # The preface is part of the full report, not of the brief: only the full French documents are rebuilt.
+    preface = content / "belgium" / "fr" / "preface.yaml"
+    with preface.open("a", encoding="utf-8") as stream:
         stream.write("# edited\n")     # any change of a French file's bytes
     edit = run_build("--content", str(content), "--output", str(out))
     assert edit.returncode == 0, edit.stderr
     after = mtimes(out)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {name for name in documents if ".fr." in name}
-    assert report_statuses(out) == {name: "rebuilt" if ".fr." in name else "up to date" for name in documents}
+    full_french = {name for name in documents if ".fr." in name and "-brief." not in name}
+    assert changed == full_french
+    assert report_statuses(out) == {name: "rebuilt" if name in full_french else "up to date" for name in documents}
+    # The key judgments are part of both: the French brief is rebuilt with the French report, the English not.
+    judgments = content / "belgium" / "fr" / "key-judgments.yaml"
+    with judgments.open("a", encoding="utf-8") as stream:
+        stream.write("# edited\n")
+    assert run_build("--content", str(content), "--output", str(out)).returncode == 0
+    assert {name for name, status in report_statuses(out).items() if status == "rebuilt"} == {
+        name for name in documents if ".fr." in name}
 
 
 def test_noop_does_not_import_heavy_libraries(mini_output_copy):

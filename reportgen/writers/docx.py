@@ -83,11 +83,7 @@ class DocxWriter:
 
     def build(self) -> bytes:
         self._language()
-        self._cover()
-        self._contents()
-        for section in self.report.sections:
-            self.section(section)
-        self._sources()
+        self._body()
         self._properties()
         self._custom_properties()
         self._update_fields_on_open()
@@ -100,6 +96,14 @@ class DocxWriter:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return normalized_zip(buffer.getvalue(), self.report.timestamp)
+
+    def _body(self) -> None:
+        """The full report's body; an edition's layout (docx_brief.py) replaces it."""
+        self._cover()
+        self._contents()
+        for section in self.report.sections:
+            self.section(section)
+        self._sources()
 
     def _paginate(self) -> None:
         """Page numbers of the contents and the page count, from LibreOffice's layout when it is installed
@@ -396,7 +400,7 @@ class DocxWriter:
         for item in block.items:
             title = self._paragraph("Recommendation Title", [m.Text(f"{item.rank}.\t"), *item.title])
             self._bookmark(title, bookmark_name(item.anchor))
-            if item is block.items[0] and item.anchor != block.anchor:
+            if item is block.items[0]:   # the list's own anchor, for the review loop
                 self._bookmark(title, bookmark_name(block.anchor))
             for field in item.fields:
                 paragraph = self._add_paragraph("Recommendation Field")
@@ -844,6 +848,10 @@ def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, 
     if images is None:
         from .html import render_charts
         images = render_charts(report, "png")
-    writer = DocxWriter(report, images, provenance or {})
+    if report.edition is not None:
+        from .docx_brief import BriefDocxWriter as writer_class
+    else:
+        writer_class = DocxWriter
+    writer = writer_class(report, images, provenance or {})
     path.write_bytes(writer.build())
     return {"pages": writer.pages, "details": writer.details}

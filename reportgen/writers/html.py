@@ -13,7 +13,12 @@ from .. import charts
 from ..model import Figure, Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-STYLESHEET = TEMPLATES / "print.css"
+STYLESHEET = TEMPLATES / "print.css"   # the full report's; an edition's layout has its own (<layout>.css)
+
+
+def stylesheet(report: Report) -> str:
+    """The print stylesheet of the report's layout, relative to templates/."""
+    return f"{report.edition.layout}.css" if report.edition else STYLESHEET.name
 
 
 @lru_cache(maxsize=1)
@@ -49,14 +54,15 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
         return f"data:{mime};base64," + base64.b64encode(Path(figure.image).read_bytes()).decode("ascii")
 
     inline_css = page_css(report)
-    template = _environment().get_template("report.html.j2")
+    layout = report.edition.layout if report.edition else "report"
+    template = _environment().get_template(f"{layout}.html.j2")
     if stylesheet_href is not None:
         return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
                                stylesheets=[stylesheet_href], inline_css=Markup(inline_css))
     # Self-contained: fonts are embedded once the text is known, cut down to the characters it uses.
     page = template.render(report=report, labels=report.labels, figure_uri=figure_uri, stylesheets=[],
                            inline_css=Markup(_FONTS_HERE + "\n" + inline_css))
-    return page.replace(_FONTS_HERE, _self_contained_css(frozenset(page + inline_css)), 1)
+    return page.replace(_FONTS_HERE, _self_contained_css(stylesheet(report), frozenset(page + inline_css)), 1)
 
 
 def render_charts(report: Report, fmt: str) -> dict[str, bytes]:
@@ -68,11 +74,12 @@ _FONTS_HERE = "/* reportgen: stylesheet with embedded fonts */"
 _ALWAYS = frozenset("•◦▪‐-–—…" + "".join(chr(c) for c in range(0x20, 0x7F)))
 
 
-def _self_contained_css(used: frozenset[str]) -> str:
-    """print.css with its fonts embedded as data: URIs, so the HTML preview needs no other file. Each font is
-    cut down to the characters the page uses (fontTools, which WeasyPrint already brings); a face that has
-    none of them (Hebrew in an English page) is left out: the preview of a short report stays small."""
-    css = STYLESHEET.read_text(encoding="utf-8")
+def _self_contained_css(name: str, used: frozenset[str]) -> str:
+    """A stylesheet (print.css, or an edition's) with its fonts embedded as data: URIs, so the HTML preview
+    needs no other file. Each font is cut down to the characters the page uses (fontTools, which WeasyPrint
+    already brings); a face that has none of them (Hebrew in an English page) is left out: the preview of a
+    short report stays small."""
+    css = (TEMPLATES / name).read_text(encoding="utf-8")
     used = used | _ALWAYS
 
     def face(match: re.Match) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .. import editions
 from ..model import Report
 from . import html as html_writer
 
@@ -69,9 +70,10 @@ PROVENANCE_NS = "urn:reportgen:provenance:1"
 def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     from weasyprint import HTML
 
-    source = html_writer.render(report, images, stylesheet_href="print.css")
+    source = html_writer.render(report, images, stylesheet_href=html_writer.stylesheet(report))
     with collected_warnings() as warnings:
         document = HTML(string=source, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_local_fetcher()).render()
+        editions.check_fit(document, report)   # an edition longer than it may be is not written
         if provenance:
             document.metadata.xmp_metadata.append(provenance_xmp(provenance))
         # A stable file identifier (not WeasyPrint's random one): same input, same bytes.
