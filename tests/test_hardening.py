@@ -435,6 +435,8 @@ def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(re
             at = where % len(xml)
             xml = xml[:at] + payload + xml[at + len(payload) // 2:]
             continue
+        if not data:                                         # cut to nothing: no byte left to damage
+            break
         at = where % len(data)
         data = {"flip": lambda: data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1:],
                 "cut": lambda: data[:at], "insert": lambda: data[:at] + payload + data[at:]}[kind]()
