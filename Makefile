@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BUILD_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libicu-dev pkg-config g++
-TEST_DEBS  := $(BUILD_DEBS) poppler-utils libreoffice-writer-nogui hunspell hunspell-en-us hunspell-fr
+TEST_DEBS  := $(BUILD_DEBS) poppler-utils libreoffice-writer-nogui python3-uno hunspell hunspell-en-us hunspell-fr
 ARGS ?=
 
 .PHONY: build test check bench clean debs-build debs-test

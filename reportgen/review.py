@@ -377,12 +377,22 @@ class _Locator:
                                         f"{part.label} {plain(part.spans)}")
         self.targets[source_bookmark(0)] = _Target("sources", None, ())
         for source in report.sources:
-            self.targets[source_bookmark(source.number)] = _Target(
-                "source", raw.data_docs.get(("sources", source.id)), ("sources", source.id))
+            data_doc = raw.data_docs.get(("sources", source.id))
+            self.targets[source_bookmark(source.number)] = _Target("source", data_doc, ("sources", source.id))
+            self._index(data_doc, ("sources", source.id), source.publisher + source.title + source.year +
+                        (source.url or ""))
         problems: list = []
         self.report_doc = read_yaml(raw.folder / "report.yaml", problems)
         meta = raw.folder / report.lang / "meta.yaml"
         self.meta_doc = read_yaml(meta, problems) if meta.is_file() else None
+        self.partial: dict[tuple, tuple] = {}
+        for name, value in (("classification", report.classification), ("title", report.title),
+                            ("subtitle", report.subtitle), ("facts_as_of", report.facts_as_of_text),
+                            ("date", report.date_text), ("version", report.version),
+                            ("authors", ", ".join(report.authors))):
+            doc = self.meta_doc if name in ("classification", "title", "subtitle") else self.report_doc
+            if _comparable(value or "") and doc is not None:
+                self.partial[(id(doc), (name,))] = (doc, (name,), _comparable(value))
         self.texts: dict[str, list[tuple]] = {}   # comparable text -> the (doc, path) pieces that read so
 
     def resolve(self, place: Place | None) -> tuple[object, tuple] | str:
@@ -450,7 +460,7 @@ class _Locator:
             return
         doc, path = found
         if changed and remark.place.text and not remark.place.new:
-            found = self._by_text(remark.place.text, doc, path)
+            found = self._by_text(remark.place.text, doc, path, remark.place.anchor == COVER)
             if isinstance(found, str):
                 remark.note = found
                 return
@@ -466,13 +476,16 @@ class _Locator:
         if isinstance(end, tuple) and end != (doc, path):
             remark.end_key = (f"{self._label(end[0])}:" if end[0] is not doc else "") + key_path(end[1])
 
-    def _by_text(self, seen: str, doc, path: tuple):
+    def _by_text(self, seen: str, doc, path: tuple, on_cover: bool):
         """Where what the reviewer saw is today: at the same key if it still reads so, else the one key that
         does (a paragraph added, moved or removed above shifts the rest)."""
         wanted = _comparable(seen)
-        if wanted in self.rendered.get((id(doc), path), ()):
+        if on_cover:   # the cover's lines add labels around their values: a line matches when it holds one
+            matches = [(d, p) for d, p, value in self.partial.values() if value in wanted]
+        else:
+            matches = [(d, p) for (_, p), (d, texts) in self.rendered_docs.items() if wanted in texts]
+        if (doc, path) in matches:
             return doc, path
-        matches = [(d, p) for (_, p), (d, texts) in self.rendered_docs.items() if wanted in texts]
         if len(matches) == 1:
             return matches[0]
         return ("the content changed since the build and this text is " +

@@ -62,7 +62,8 @@ def placed(remarks: list[dict]) -> dict[str, tuple]:
     return {r["text"]: (r["file"], r["key"], r["position"], r["end_key"]) for r in remarks}
 
 
-def test_every_remark_of_a_python_docx_review_is_placed(built, tmp_path):
+def python_docx_review(built: Path, target: Path) -> None:
+    """A remark of each kind `review` must place, made with python-docx at the XML level."""
     document = docx.Document(str(built))
     bullets = paragraphs(document, "List Bullet")
     # An insertion typed before the first run of a list's first item, ahead of our bookmark (as LibreOffice does).
@@ -86,24 +87,30 @@ def test_every_remark_of_a_python_docx_review_is_placed(built, tmp_path):
     document.add_comment([*numbered[0].runs, *numbered[2].runs], text="spans a list", author="Jane Reviewer")
     body = paragraphs(document, "Body Text")[0]
     document.add_comment([body.runs[0], *bullets[1].runs], text="spans two blocks", author="Jane Reviewer")
-    document.save(str(tmp_path / "reviewed.docx"))
+    document.save(str(target))
 
+
+FIRST, SECOND = "valid/mini/en/first.yaml", "valid/mini/en/second.yaml"
+EXPECTED = {
+    "Very ": (FIRST, "blocks[1].bullets[0]", "", None),
+    "A new bullet": (FIRST, "blocks[1].bullets[0]", "new after", None),
+    "second bullet": (FIRST, "blocks[1].bullets[1]", "", None),
+    "cover title": ("valid/mini/en/meta.yaml", "title", "", None),
+    "figure caption": (FIRST, "subsections[0].blocks[1].figure.caption", "", None),
+    "table row": (SECOND, "blocks[0].table.rows[0]", "", None),
+    "table caption": (SECOND, "blocks[0].table.caption", "", None),
+    "second key figure": (FIRST, "blocks[2].keyfigures.items[1]", "", None),
+    "source two": ("valid/mini/data/data.yaml", "sources.nato", "", None),
+    "spans a list": (FIRST, "subsections[0].blocks[0].numbered[0]", "", "subsections[0].blocks[0].numbered[2]"),
+    "spans two blocks": (FIRST, "blocks[0]", "", "blocks[1].bullets[1]"),
+}
+
+
+def test_every_remark_of_a_python_docx_review_is_placed(built, tmp_path):
+    python_docx_review(built, tmp_path / "reviewed.docx")
     code, remarks, stderr = review(tmp_path / "reviewed.docx")
     assert code == 0, stderr
-    first, second = "valid/mini/en/first.yaml", "valid/mini/en/second.yaml"
-    assert placed(remarks) == {
-        "Very ": (first, "blocks[1].bullets[0]", "", None),
-        "A new bullet": (first, "blocks[1].bullets[0]", "new after", None),
-        "second bullet": (first, "blocks[1].bullets[1]", "", None),
-        "cover title": ("valid/mini/en/meta.yaml", "title", "", None),
-        "figure caption": (first, "subsections[0].blocks[1].figure.caption", "", None),
-        "table row": (second, "blocks[0].table.rows[0]", "", None),
-        "table caption": (second, "blocks[0].table.caption", "", None),
-        "second key figure": (first, "blocks[2].keyfigures.items[1]", "", None),
-        "source two": ("valid/mini/data/data.yaml", "sources.nato", "", None),
-        "spans a list": (first, "subsections[0].blocks[0].numbered[0]", "", "subsections[0].blocks[0].numbered[2]"),
-        "spans two blocks": (first, "blocks[0]", "", "blocks[1].bullets[1]"),
-    }
+    assert placed(remarks) == EXPECTED
     lines = {r["text"]: r["line"] for r in remarks}
     data = (MINI / "data" / "data.yaml").read_text(encoding="utf-8").splitlines()
     assert data[lines["source two"] - 1].strip().startswith("nato:")
@@ -184,3 +191,43 @@ def test_no_author_or_text_can_forge_a_remark_line(built, tmp_path):
     (line,) = result.stdout.splitlines()
     assert line.startswith("valid/mini/en/first.yaml:6: blocks[1].bullets[0]: comment by Eve ")
     assert not any(ord(ch) < 32 or ch in "\x85\u2028\u2029\u202e" for ch in line)
+
+
+LO_REVIEW = Path(__file__).with_name("lo_review.py")
+
+
+def libreoffice(mode: str, source: Path, target: Path) -> None:
+    """Review or re-save through LibreOffice (tests/lo_review.py, run by the system Python, which has uno)."""
+    if subprocess.run(["/usr/bin/python3", "-c", "import uno"], capture_output=True).returncode:
+        pytest.fail("LibreOffice's Python bridge is missing: run `make test`, which installs python3-uno")
+    result = subprocess.run(["/usr/bin/python3", str(LO_REVIEW), mode, str(source), str(target)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+
+
+def stripped(remarks: list[dict]) -> dict[str, tuple]:
+    return {text.strip(): where for text, where in placed(remarks).items()}
+
+
+def test_tracked_changes_typed_in_libreoffice_are_placed(built, tmp_path):
+    libreoffice("review", built, tmp_path / "lo.docx")
+    code, remarks, stderr = review(tmp_path / "lo.docx")
+    assert code == 0, stderr
+    assert stripped(remarks) == {
+        "Very": (FIRST, "blocks[1].bullets[0]", "", None),
+        "A new bullet": (FIRST, "blocks[1].bullets[0]", "new after", None),
+        "A reviewer's note": (FIRST, "blocks[0]", "in a footnote", None),
+    }
+
+
+def test_a_libreoffice_resave_of_a_reviewed_file_keeps_every_remark_placed(built, tmp_path):
+    python_docx_review(built, tmp_path / "reviewed.docx")
+    libreoffice("resave", tmp_path / "reviewed.docx", tmp_path / "resaved.docx")
+    code, remarks, stderr = review(tmp_path / "resaved.docx")
+    assert code == 0, stderr
+    assert "content changed" not in stderr          # LibreOffice keeps the fingerprint property
+    assert stripped(remarks) == stripped_expected()
+
+
+def stripped_expected() -> dict[str, tuple]:
+    return {text.strip(): where for text, where in EXPECTED.items()}
