@@ -98,7 +98,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard_spec, metavar="K/N", help="build only the K-th of N shares of the jobs")
     p.add_argument("--watch", action="store_true", help="rebuild what an edit touches, until interrupted")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="print only errors, and the warnings summary when there are warnings")
+                   help="print only errors and warnings, and the summary line when there is something to fix or "
+                        "refresh")
     p.add_argument("-v", "--verbose", action="store_true", help="print details of each step")
     return p
 

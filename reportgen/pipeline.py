@@ -246,7 +246,7 @@ def write_atomically(target: Path, write) -> dict:
     except BuildError:   # already says which document and why (e.g. an edition that does not fit)
         raise
     except Exception as exc:
-        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc}") from exc
+        raise BuildError(f"{target.name}: {type(exc).__name__}: {exc or 'no details given'}") from exc
     finally:
         tmp.unlink(missing_ok=True)
 

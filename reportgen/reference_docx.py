@@ -23,7 +23,6 @@ BOX_FILL, RULE = "E8EEF5", "B8C4D0"
 SERIF, SANS = "Charis SIL", "Noto Sans"
 TEXT_WIDTH_MM = 210 - 24 - 22      # A4 less the left and right margins set in build()
 TOC_LEVELS = {1: (0, 9, 10), 2: (9, 12, 9.5), 3: (21, 15, 9.5)}   # level: indent, number width (mm), size (pt)
-ANNEX_NUMBER_WIDTH = 24   # mm: room for "Annex A." / « Annexe A. » before an annex's title in the contents
 OUTPUT = Path(__file__).resolve().parent.parent / "templates" / "reference.docx"
 
 
@@ -80,6 +79,24 @@ def _no_hyphenation(style) -> None:
     ppr = style.element.get_or_add_pPr()
     if ppr.find(qn("w:suppressAutoHyphens")) is None:
         ppr.insert_element_before(OxmlElement("w:suppressAutoHyphens"), *(f"w:{t}" for t in PPR_AFTER_HYPHENS))
+
+
+def _no_border(style) -> None:
+    ppr = style.element.get_or_add_pPr()
+    for borders in ppr.findall(qn("w:pBdr")):
+        ppr.remove(borders)
+
+
+def _no_letter_spacing(style) -> None:
+    rpr = style.element.get_or_add_rPr()
+    for spacing in rpr.findall(qn("w:spacing")):
+        rpr.remove(spacing)
+
+
+def _box_border(style) -> None:
+    """A thin light rule around the text, like the PDF cover's classification label."""
+    for side in ("top", "left", "bottom", "right"):
+        _border(style, side, "DCE6F0", 4)
 
 
 def _right_tab_only(style) -> None:
@@ -143,7 +160,7 @@ def _table_styles(document, normal) -> None:
     heading.paragraph_format.keep_with_next = True
 
 
-ON_ACCENT = {"Title", "Subtitle", "Cover Line", "Table Heading"}   # styles printed on the accent blue
+ON_ACCENT = {"Title", "Subtitle", "Cover Line", "Cover Label", "Cover Date", "Table Heading"}   # styles printed on the accent blue
 
 
 def _relative_luminance(hex_colour: str) -> float:
@@ -243,10 +260,13 @@ def build() -> Document:
 
     # Title, Subtitle and Cover Line are the cover's: light on the accent-blue page, as on the PDF's cover.
     _font(styles["Title"], SANS, 28, bold=True, color=WHITE, leading=1.15)
-    styles["Title"].paragraph_format.space_before = Pt(150)   # Title is used on the cover only
-    styles["Title"].paragraph_format.space_after = Pt(12)
+    styles["Title"].paragraph_format.space_before = Pt(0)     # Title is used on the cover only
+    styles["Title"].paragraph_format.space_after = Pt(18)
+    _no_border(styles["Title"])
     _font(styles["Subtitle"], SANS, 14, color=COVER_TEXT)
-    styles["Subtitle"].paragraph_format.space_after = Pt(60)
+    styles["Subtitle"].font.italic = False
+    _no_letter_spacing(styles["Subtitle"])
+    styles["Subtitle"].paragraph_format.space_after = Pt(70)
     for level, size in ((1, 17), (2, 12.5), (3, 11)):
         heading = styles[f"Heading {level}"]
         _font(heading, SANS, size, bold=True, color=ACCENT, leading=1.2)
@@ -291,6 +311,15 @@ def build() -> Document:
     cover = styles.add_style("Cover Line", WD_STYLE_TYPE.PARAGRAPH)
     cover.base_style = normal
     _font(cover, SANS, 10, color=COVER_TEXT)
+    label = styles.add_style("Cover Label", WD_STYLE_TYPE.PARAGRAPH)   # the classification, boxed, as the PDF
+    label.base_style = cover
+    _font(label, SANS, 9, color=COVER_TEXT)
+    label.paragraph_format.space_before = Pt(110)
+    label.paragraph_format.space_after = Pt(30)
+    _box_border(label)
+    cover_date = styles.add_style("Cover Date", WD_STYLE_TYPE.PARAGRAPH)   # "Information as of": what counts
+    cover_date.base_style = cover
+    _font(cover_date, SANS, 12, bold=True, color=WHITE)
     source = styles.add_style("Source Entry", WD_STYLE_TYPE.PARAGRAPH)
     source.base_style = normal
     _font(source, SERIF, 8.5)
@@ -314,8 +343,6 @@ def build() -> Document:
         toc.paragraph_format.right_indent = Mm(12)
         toc.paragraph_format.space_after = Pt(4 if level == 1 else 2)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(indent + number_width), WD_TAB_ALIGNMENT.LEFT)
-        if level == 1:   # an annex's "Annexe A." is wider than the number column: its tab stops here
-            toc.paragraph_format.tab_stops.add_tab_stop(Mm(ANNEX_NUMBER_WIDTH), WD_TAB_ALIGNMENT.LEFT)
         toc.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
@@ -335,7 +362,7 @@ def build() -> Document:
     for name in ("Header", "Footer"):
         _font(styles[name], SANS, 8, color=MUTED)
     _right_tab_only(styles["Header"])   # title on the left, running section title on the right
-    for name in ("Title", "Subtitle", "Cover Line", "Heading 1", "Heading 2", "Heading 3", "Caption", "TOC Heading",
+    for name in ("Title", "Subtitle", "Cover Line", "Cover Label", "Cover Date", "Heading 1", "Heading 2", "Heading 3", "Caption", "TOC Heading",
                  "toc 1", "toc 2", "toc 3", "Callout Title", "Table Text", "Header", "Footer"):
         _no_hyphenation(styles[name])    # as in the PDF, where sans-serif display text is not hyphenated
     _report_font_bullets(document)

@@ -1,6 +1,7 @@
 """Shared fixtures: builds are run once per session, through the real CLI, into temporary folders."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONTENT = ROOT / "content"
+
+# The ageing warning depends on today's date; the suite must not. Tests of that warning set their own day.
+os.environ.setdefault("REPORTGEN_TODAY", "2026-11-25")
 
 
 def run_build(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

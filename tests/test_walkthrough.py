@@ -102,3 +102,17 @@ def test_add_a_report(clone):
     assert "Background" in pdf_text(root / "output" / "nato-summit.en.pdf")
     noop = subprocess.run(["python3", "build.py"], cwd=root, env=clone[1], capture_output=True, text=True)
     assert noop.returncode == 0 and "up to date" in noop.stdout, noop.stderr
+
+
+def test_new_edits_report_yaml_in_either_style_and_keeps_comments():
+    from reportgen.scaffold import add_to_list, add_to_mapping
+
+    block = ("id: belgium\nlanguages:\n  en: en-US   # reference\n  fr: fr-BE\nsections:      # order\n"
+             "  - preface\n  # the analysis\n  - analysis\n\nannexes:\n  - overview\n")
+    edited = add_to_mapping(add_to_list(block, "sections", "outlook"), "languages", "nl", "nl-BE")
+    assert edited == ("id: belgium\nlanguages:\n  en: en-US   # reference\n  fr: fr-BE\n  nl: nl-BE\n"
+                      "sections:      # order\n  - preface\n  # the analysis\n  - analysis\n  - outlook\n\n"
+                      "annexes:\n  - overview\n")
+    flow = "languages: {en: en-US}   # one\nsections: [a, b]\n"
+    assert add_to_mapping(add_to_list(flow, "sections", "c"), "languages", "fr", "fr-BE") == \
+        "languages: {en: en-US, fr: fr-BE}   # one\nsections: [a, b, c]\n"

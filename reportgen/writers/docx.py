@@ -145,11 +145,13 @@ class DocxWriter:
     def _cover(self) -> None:
         report, labels = self.report, self.report.labels
         if report.classification:
-            self._paragraph("Cover Line", [m.Text(report.classification.upper())])
-        self._paragraph("Title", [m.Text(report.title)])
+            self._paragraph("Cover Label", [m.Text(report.classification.upper())])
+        title = self._paragraph("Title", [m.Text(report.title)])
+        if not report.classification:
+            title.paragraph_format.space_before = Pt(160)   # where the label would have pushed it
         self._paragraph("Subtitle", [m.Text(report.subtitle)])
-        for line in (labels["facts_as_of"].format(date=report.facts_as_of_text),
-                     labels["published"].format(date=report.date_text),
+        self._paragraph("Cover Date", [m.Text(labels["facts_as_of"].format(date=report.facts_as_of_text))])
+        for line in (labels["published"].format(date=report.date_text),
                      f"{labels['version']} {report.version} · {labels['language_name']}",
                      f"{labels['prepared_by']} {', '.join(report.authors)}"):
             last = self._paragraph("Cover Line", [m.Text(line)])
@@ -242,11 +244,13 @@ class DocxWriter:
                    for s in m.walk(self.report.sections) if s.level <= TOC_LEVELS]
         entries.append((1, "", labels["sources"], source_bookmark(0)))
         for index, (level, number, title, bookmark) in enumerate(entries):
+            # "Annexe A." is wider than the number column: a space after it, so the tab reaches the leader.
+            gap = " " if len(number) > 5 else "\t"
             paragraph = self._add_paragraph(f"toc {level}")
             if index == 0:
                 _field_begin(paragraph, f'TOC \\o "1-{TOC_LEVELS}" \\h \\z \\u')
             link = _hyperlink(paragraph, bookmark)
-            _run(link, f"{number}\t{title}\t", tag)
+            _run(link, f"{number}{gap}{title}\t", tag)
             page = _field(link, f"PAGEREF {bookmark} \\h", "0", tag)
             self.toc.append(TocEntry(f"{number} {title}".strip(), page._r))
         _field_end(paragraph)
