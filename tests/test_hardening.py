@@ -422,8 +422,8 @@ MUTATIONS = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert", "xml"])
 @given(mutations=MUTATIONS)
 def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(reviewed_docx, tmp_path_factory,
                                                                               mutations):
-    """Random damage to the zip bytes or to the XML inside: `review` lists remarks or says why it can't, exit 0
-    or 2, never an internal error or a traceback."""
+    """Random damage to the zip bytes or to the XML inside: `review` lists remarks or says why it can't, exit 0,
+    1 (a remark it cannot place) or 2, never an internal error or a traceback."""
     import contextlib
     import io
     from reportgen.cli import main
@@ -435,6 +435,8 @@ def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(re
             at = where % len(xml)
             xml = xml[:at] + payload + xml[at + len(payload) // 2:]
             continue
+        if not data:                                         # cut to nothing: no byte left to damage
+            break
         at = where % len(data)
         data = {"flip": lambda: data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1:],
                 "cut": lambda: data[:at], "insert": lambda: data[:at] + payload + data[at:]}[kind]()
@@ -450,7 +452,7 @@ def test_review_of_a_mutated_reviewed_docx_ends_in_remarks_or_a_located_error(re
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["review", str(damaged), "--content", str(FIXTURES / "valid")])
     event(f"exit {code}")
-    assert code in (0, 2), err.getvalue()
+    assert code in (0, 1, 2), err.getvalue()
     assert "internal error" not in err.getvalue()
 
 
