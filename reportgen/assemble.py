@@ -196,8 +196,11 @@ def _source(source_id: str, number: int, ctx: _Context) -> m.Source:
     when = ctx.locale.date(source.date) if source.date else str(source.year)
     languages = ctx.raw.meta.languages
     code = source.lang or next(iter(languages))
+    doc = ctx.raw.data_docs.get(("sources", source_id))
+    origin = m.Origin(doc.file.relative_to(ctx.raw.folder.parent).as_posix(), doc.where(("sources", source_id))[0]
+                      or 1, key_path(("sources", source_id)), ("sources", source_id)) if doc else None
     return m.Source(number, source_id, typo(source.title), typo(source.publisher), when, source.url,
-                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))), languages.get(code, code))
+                    tuple(dict.fromkeys(ctx.citations.get(source_id, ()))), languages.get(code, code), origin)
 
 
 # ---- inline ------------------------------------------------------------------------------------------

@@ -188,6 +188,7 @@ class Source:
     url: str | None
     cited_from: tuple   # anchors of the places citing it, for back-links
     lang: str = ""      # the title's language tag (the source's `lang:`, else the report's first language)
+    origin: Origin | None = None   # where it is defined: its data/*.yaml file and key (for `review`)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ UNREADABLE = (UnreadableDocx, OSError, KeyError, ValueError, EOFError, RuntimeEr
               zipfile.BadZipFile, zlib.error, etree.LxmlError)
 
 
-COVER, CONTENTS = "(cover)", "(contents)"   # the places before the first section's bookmark
+from .sourcemap import CONTENTS, COVER  # noqa: E402  (the places before the first section's bookmark)
 
 
 @dataclass
@@ -115,6 +115,7 @@ class Reviewed:
     identifier: str           # 'belgium.fr'
     fingerprint: str          # the build's input fingerprint stored in the file, "" when absent
     orphan_marks: int = 0     # comment marks in the text whose comment is missing from comments.xml
+    source_map: list | None = None   # the sourcemap.Entry list the file carries; None for older files
 
 
 def read_remarks(path: Path) -> Reviewed:
@@ -141,7 +142,28 @@ def read_remarks(path: Path) -> Reviewed:
             if "word/footnotes.xml" in names:
                 walk.footnotes(package)
             walk.unplaced_comments()
-            return Reviewed(walk.remarks, identifier, fingerprint, walk.orphan_marks)
+            return Reviewed(walk.remarks, identifier, fingerprint, walk.orphan_marks, _source_map(package, names))
+
+
+def _source_map(package: zipfile.ZipFile, names: set[str]) -> list | None:
+    """The source map among the custom XML parts (LibreOffice renames them when it saves), or None."""
+    from .sourcemap import NAMESPACE, from_element
+    for name in sorted(n for n in names if n.startswith("customXml/") and n.endswith(".xml")
+                       and "/_rels/" not in n)[:50]:
+        found: list = []
+        for event, element in _events(package, name, ("start", "end")):
+            if event == "start":
+                if element.getparent() is None and element.tag != f"{{{NAMESPACE}}}sourceMap":
+                    break           # another custom part
+                continue
+            if element.tag == f"{{{NAMESPACE}}}place":
+                entry = from_element(element)
+                if entry is not None and len(found) < 1_000_000:
+                    found.append(entry)
+                element.clear()
+            elif element.tag == f"{{{NAMESPACE}}}sourceMap":
+                return found
+    return None
 
 
 def _events(package: zipfile.ZipFile, name: str, events=("end",)):
@@ -333,200 +355,95 @@ def _comparable(text: str) -> str:
     return re.sub(r"[\W\d_]+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
-@dataclass
-class _Target:
-    """What one bookmark stands for in today's content."""
-    kind: str                 # section | block | card | source | sources
-    doc: object               # the YamlDoc the key path is in
-    path: tuple
-    block: object = None
-
-
 class _Locator:
-    def __init__(self, raw, report, content: Path):
-        from .load import read_yaml
-        from .assemble import plain
-        from .model import Callout, Recommendations, walk
-        from .validate import walk_sections
-        from .writers.docx import bookmark_name, source_bookmark
-        self.content, self.raw, self.report = content, raw, report
-        docs = {section.doc.file.resolve(): section.doc
-                for language in raw.languages.values() for section in walk_sections(language.sections)}
-        doc_of = lambda origin: docs.get((raw.folder.parent / origin.file).resolve())  # noqa: E731
-        self.targets: dict[str, _Target] = {}
-        self.rendered: dict[tuple, set] = {}          # (id of doc, key path) -> comparable texts printed there
-        self.rendered_docs: dict[tuple, tuple] = {}   # the same keys -> (doc, texts)
-        for section in walk(report.sections):
-            self.targets[bookmark_name(section.id)] = _Target("section", doc_of(section.origin), section.origin.path)
-            self._index(doc_of(section.origin), section.origin.path + ("title",), f"{section.number} {section.title}")
-            blocks = list(section.blocks)
-            while blocks:
-                block = blocks.pop(0)
-                self.targets[bookmark_name(block.anchor)] = _Target("block", doc_of(block.origin), block.origin.path,
-                                                                    block)
-                self._index_block(doc_of(block.origin), block.origin.path, block)
-                if isinstance(block, Callout):
-                    blocks[:0] = list(block.blocks)
-                if isinstance(block, Recommendations):   # each card has its own bookmark, on its title
-                    for index, card in enumerate(block.items):
-                        card_path = block.origin.path + ("recommendations", "items", index)
-                        self.targets[bookmark_name(card.anchor)] = _Target("card", doc_of(block.origin), card_path)
-                        self._index(doc_of(block.origin), card_path + ("title",), plain(card.title))
-                        for part in card.fields:
-                            self._index(doc_of(block.origin), card_path + (part.key,),
-                                        f"{part.label} {plain(part.spans)}")
-        self.targets[source_bookmark(0)] = _Target("sources", None, ())
-        for source in report.sources:
-            data_doc = raw.data_docs.get(("sources", source.id))
-            self.targets[source_bookmark(source.number)] = _Target("source", data_doc, ("sources", source.id))
-            self._index(data_doc, ("sources", source.id), source.publisher + source.title + source.year +
-                        (source.url or ""))
-        problems: list = []
-        self.report_doc = read_yaml(raw.folder / "report.yaml", problems)
-        meta = raw.folder / report.lang / "meta.yaml"
-        self.meta_doc = read_yaml(meta, problems) if meta.is_file() else None
-        self.partial: dict[tuple, tuple] = {}
-        for name, value in (("classification", report.classification), ("title", report.title),
-                            ("subtitle", report.subtitle), ("facts_as_of", report.facts_as_of_text),
-                            ("date", report.date_text), ("version", report.version),
-                            ("authors", ", ".join(report.authors))):
-            doc = self.meta_doc if name in ("classification", "title", "subtitle") else self.report_doc
-            if _comparable(value or "") and doc is not None:
-                self.partial[(id(doc), (name,))] = (doc, (name,), _comparable(value))
-        self.texts: dict[str, list[tuple]] = {}   # comparable text -> the (doc, path) pieces that read so
+    """Resolves places through the source map the DOCX carries (what the reviewer saw), or today's for a file
+    built before maps existed, and checks each against today's content when that changed."""
 
-    def resolve(self, place: Place | None) -> tuple[object, tuple] | str:
-        """The YAML document and key path of a place, or why it has none."""
+    def __init__(self, raw, report, content: Path, built: list | None):
+        from .load import read_yaml
+        from .sourcemap import entries
+        from .validate import walk_sections
+        from .writers.docx import source_bookmark
+        self.content, self.built_map = content, built is not None
+        today = entries(report)
+        self.today = {(e.anchor, e.at): e for e in today}
+        self.places = {(e.anchor, e.at): e for e in built} if built is not None else self.today
+        self.anchors = {anchor for anchor, _ in self.places}
+        self.sources_heading = source_bookmark(0)
+        self.by_key = {(e.file, e.path): e for e in today}
+        self.by_text: dict[str, list] = {}
+        for entry in today:
+            self.by_text.setdefault(_comparable(entry.text), []).append(entry)
+        relative = lambda file: file.relative_to(raw.folder.parent).as_posix()  # noqa: E731
+        self.docs = {relative(section.doc.file): section.doc
+                     for language in raw.languages.values() for section in walk_sections(language.sections)}
+        self.docs.update({relative(doc.file): doc for doc in raw.data_docs.values()})
+        problems: list = []
+        for file in [raw.folder / "report.yaml", *sorted(raw.folder.glob("*/meta.yaml"))]:
+            doc = read_yaml(file, problems)
+            if doc is not None:
+                self.docs[relative(file)] = doc
+
+    def resolve(self, place: Place | None):
+        """The source-map entry of a place, or why it has none."""
         if place is None or place.anchor is None:
             return "not in a part of the document the report's content fills"
         if place.anchor == CONTENTS:
             return "in the table of contents, which is made from the section titles"
-        if place.anchor == COVER:
-            return self._cover(place.item)
-        target = self.targets.get(place.anchor)
-        if target is None:
-            return f"its bookmark {place.anchor} names nothing in today's content"
-        item, row = place.item, place.row
-        if target.kind == "sources":
+        if place.anchor == self.sources_heading:
             return "in the Sources heading or its note, which the templates write"
-        if target.kind in ("source", "section"):
-            return (target.doc, target.path + (() if target.kind == "source" else ("title",))) if item == 0 \
-                else "after the entry, in text the report does not have"
-        if target.kind == "card":
-            from .schema import RECOMMENDATION_FIELDS
-            parts = ("title", *RECOMMENDATION_FIELDS)
-            return (target.doc, target.path + (parts[item],)) if item < len(parts) else "below the card's fields"
-        return self._in_block(target, item, row)
-
-    def _in_block(self, target: _Target, item: int, row: int):
-        block, path = target.block, target.path
-        kind = type(block).__name__
-        if kind in ("BulletList", "NumberedList"):
-            if item < len(block.items):
-                return target.doc, path + ("bullets" if kind == "BulletList" else "numbered", item)
-            return f"below the list's {len(block.items)} items"
-        if kind == "Table":
-            if row < 0:
-                return target.doc, path + ("table", "caption")
-            if row == 0:
-                return target.doc, path + ("table", "header")
-            return (target.doc, path + ("table", "rows", row - 1)) if row <= len(block.rows) else "below the table"
-        if kind == "Figure":
-            return (target.doc, path + ("figure",) + (() if item == 0 else ("caption",))) if item <= 1 \
-                else "below the figure's caption"
-        if kind == "KeyFigures":
-            if item == 0:
-                return target.doc, path + ("keyfigures", "title")
-            return (target.doc, path + ("keyfigures", "items", item - 1)) if item <= len(block.items) \
-                else "below the key figures"
-        if kind == "Callout":
-            return (target.doc, path + ("callout", "title")) if item == 0 else "inside the box, in no block"
-        return (target.doc, path) if item == 0 else "after the paragraph, in text the report does not have"
-
-    def _cover(self, item: int):
-        fields = (["classification"] if self.report.classification else []) + \
-                 ["title", "subtitle", "facts_as_of", "date", "version", "authors"]
-        if not 0 <= item < len(fields):
-            return "on the cover, outside its fields"
-        name = fields[item]
-        doc = self.meta_doc if name in ("classification", "title", "subtitle") else self.report_doc
-        return (doc, (name,)) if doc is not None else f"the cover's {name}, whose file could not be read"
+        at = f"r{place.row}" if place.row >= 0 else f"p{place.item}"
+        entry = self.places.get((place.anchor, at))
+        if entry is None:
+            return ("in text the report does not have (below the part it follows)" if place.anchor in self.anchors
+                    else f"its bookmark {place.anchor} names nothing the report built")
+        if entry.file not in self.docs:
+            return f"the source map names {entry.file}, which is not a file of the report"
+        return entry
 
     def fill(self, remark: Remark, changed: bool) -> None:
         from .load import key_path
-        found = self.resolve(remark.place)
-        if isinstance(found, str):
-            remark.note = remark.note or found
+        entry = self.resolve(remark.place)
+        if isinstance(entry, str):
+            remark.note = remark.note or entry
             return
-        doc, path = found
-        if changed and remark.place.text and not remark.place.new:
-            found = self._by_text(remark.place.text, doc, path, remark.place.anchor == COVER)
+        if changed:
+            found = self._today(entry, remark.place)
             if isinstance(found, str):
                 remark.note = found
                 return
-            if found != (doc, path):
+            if (found.file, found.path) != (entry.file, entry.path):
                 remark.note = "found by its text: the content changed since the build"
-            doc, path = found
-        remark.file = self._label(doc)
-        remark.line = doc.where(path)[0] if doc is not None else None
-        remark.key = key_path(path) if path else "(figure)"
+            entry = found
+        doc = self.docs.get(entry.file)
+        remark.file = f"{self.content.name}/{entry.file}" if self.content.name else entry.file
+        remark.line = doc.where(entry.path)[0] if doc is not None else None
+        remark.key = key_path(entry.path)
         if remark.place.new:
             remark.position = "new after" + (f", {remark.position}" if remark.position else "")
         end = self.resolve(remark.end_place) if remark.end_place is not None else None
-        if isinstance(end, tuple) and end != (doc, path):
-            remark.end_key = (f"{self._label(end[0])}:" if end[0] is not doc else "") + key_path(end[1])
+        if end is not None and not isinstance(end, str) and (end.file, end.path) != (entry.file, entry.path):
+            remark.end_key = (f"{end.file}:" if end.file != entry.file else "") + key_path(end.path)
 
-    def _by_text(self, seen: str, doc, path: tuple, on_cover: bool):
-        """Where what the reviewer saw is today: at the same key if it still reads so, else the one key that
-        does (a paragraph added, moved or removed above shifts the rest)."""
-        wanted = _comparable(seen)
-        if on_cover:   # the cover's lines add labels around their values: a line matches when it holds one
-            matches = [(d, p) for d, p, value in self.partial.values() if value in wanted]
-        else:
-            matches = [(d, p) for (_, p), (d, texts) in self.rendered_docs.items() if wanted in texts]
-        if (doc, path) in matches:
-            return doc, path
+    def _today(self, entry, place: Place):
+        """Where the text the reviewer saw is in today's content: at the same key if it still reads so, else
+        the one key that does (a paragraph added, moved or removed above shifts the rest)."""
+        if not self.built_map:   # a file from before source maps: only its paragraph's text to go by
+            seen = _comparable(place.text)
+            now = self.by_key.get((entry.file, entry.path))
+            if now is not None and _comparable(now.text) and seen.endswith(_comparable(now.text)):
+                return now
+            return ("the content changed since the build, and this file has no source map to find the text by: "
+                    "rebuild and send it again")
+        wanted = _comparable(entry.text)
+        now = self.by_key.get((entry.file, entry.path))
+        if now is not None and _comparable(now.text) == wanted:
+            return now
+        matches = self.by_text.get(wanted, [])
         if len(matches) == 1:
             return matches[0]
         return ("the content changed since the build and this text is " +
                 ("in several places" if matches else "no longer in it"))
-
-    def _index(self, doc, path: tuple, *texts: str) -> None:
-        comparable = {_comparable(text) for text in texts} - {""}
-        self.rendered[(id(doc), path)] = comparable
-        self.rendered_docs[(id(doc), path)] = (doc, comparable)
-
-    def _index_block(self, doc, path: tuple, block) -> None:
-        """Today's rendered text of each paragraph a block is written as, the way the DOCX writer prints it."""
-        from .assemble import plain
-        from . import model as m
-        labels = self.report.labels
-        if isinstance(block, m.Paragraph):
-            self._index(doc, path, plain(block.spans))
-        elif isinstance(block, (m.BulletList, m.NumberedList)):
-            kind = "bullets" if isinstance(block, m.BulletList) else "numbered"
-            for index, item in enumerate(block.items):
-                self._index(doc, path + (kind, index), plain(item))
-        elif isinstance(block, m.Table):
-            self._index(doc, path + ("table", "caption"), f"{labels['Table']} {block.number}. {plain(block.caption)}")
-            self._index(doc, path + ("table", "header"), *(plain(cell) for cell in block.header))
-            for index, row in enumerate(block.rows):
-                self._index(doc, path + ("table", "rows", index), *(plain(cell) for cell in row))
-        elif isinstance(block, m.Figure):
-            self._index(doc, path + ("figure", "caption"),
-                        f"{labels['Figure']} {block.number}. {plain(block.caption)}")
-        elif isinstance(block, m.KeyFigures):
-            self._index(doc, path + ("keyfigures", "title"), block.title)
-            for index, item in enumerate(block.items):
-                self._index(doc, path + ("keyfigures", "items", index), f"{item.label} — {item.value}")
-        elif isinstance(block, m.Callout):
-            self._index(doc, path + ("callout", "title"), block.title)
-
-    def _label(self, doc) -> str | None:
-        if doc is None:
-            return None
-        relative = doc.file.resolve().relative_to(self.raw.folder.resolve().parent)
-        return f"{self.content.name}/{relative}" if self.content.name else str(relative)
 
 
 def locate(reviewed: Reviewed, content: Path) -> bool:
@@ -550,7 +467,7 @@ def locate(reviewed: Reviewed, content: Path) -> bool:
         raise UsageError(f"the document says it is in '{lang}', which report '{report_id}' does not declare "
                          f"({', '.join(raw.languages)})")
     changed = _content_changed(reviewed.fingerprint, content, report_id, lang)
-    locator = _Locator(raw, assemble(raw, lang), content)
+    locator = _Locator(raw, assemble(raw, lang), content, reviewed.source_map)
     for remark in remarks:
         locator.fill(remark, changed)
     if reviewed.orphan_marks:

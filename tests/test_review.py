@@ -231,3 +231,61 @@ def test_a_libreoffice_resave_of_a_reviewed_file_keeps_every_remark_placed(built
 
 def stripped_expected() -> dict[str, tuple]:
     return {text.strip(): where for text, where in EXPECTED.items()}
+
+
+# ---- the source map inside the DOCX ----------------------------------------------------------------------
+
+
+def source_map(path: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(bookmark, place) -> (file, key, text), read back from the DOCX's custom XML part."""
+    import zipfile
+    from lxml import etree
+    from reportgen.sourcemap import NAMESPACE, from_element
+    with zipfile.ZipFile(path) as package:
+        (name,) = [n for n in package.namelist() if n.startswith("customXml/") and b"source-map" in package.read(n)]
+        root = etree.fromstring(package.read(name))
+    assert root.tag == f"{{{NAMESPACE}}}sourceMap"
+    return {(e.anchor, e.at): (e.file, e.key, e.text) for e in map(from_element, root)}
+
+
+def test_the_docx_carries_a_source_map_of_every_place_a_reviewer_can_mark(built):
+    from reportgen.writers.docx import bookmark_name, source_bookmark
+    places = source_map(built)
+    first, second = "mini/en/first.yaml", "mini/en/second.yaml"
+    assert places[("(cover)", "p1")] == ("mini/en/meta.yaml", "title", "Mini: A Test Report")
+    assert places[("(cover)", "p6")] == ("mini/report.yaml", "authors", "Test Unit")
+    assert places[(bookmark_name("first"), "p0")] == (first, "title", "First Section")
+    bullets = [(at, text) for (anchor, at), (file, key, text) in places.items() if key.startswith("blocks[1].bullets")]
+    assert bullets == [("p0", "Bold item"), ("p1", "Italic item with a link")]       # markup left out
+    table = {at: (key, text) for (anchor, at), (file, key, text) in places.items() if file == second
+             and key.startswith("blocks[0].table")}
+    assert table == {"p0": ("blocks[0].table.caption", "Assets held"), "r0": ("blocks[0].table.header", "Holder | Amount"),
+                     "r1": ("blocks[0].table.rows[0]", "Euroclear | about €185\u00a0billion")}
+    assert ("blocks[2].keyfigures.items[1]", "Defense share of GDP — 1.29%") in {
+        (key, text) for file, key, text in places.values()}
+    assert places[(source_bookmark(2), "p0")] == ("mini/data/data.yaml", "sources.nato",
+                                                   "NATO, Defence expenditure, 2024")
+    document = docx.Document(str(built))       # each list item's text is the one the DOCX prints
+    printed = [p.text for p in paragraphs(document, "List Bullet")]
+    assert printed == [text for _, text in bullets]
+
+
+def test_a_file_without_a_source_map_whose_content_changed_is_never_guessed(built, tmp_path, content_copy):
+    import zipfile
+    document = docx.Document(str(built))
+    document.add_comment(paragraphs(document, "List Bullet")[0].runs, text="on bold", author="Jane Reviewer")
+    document.save(str(tmp_path / "with-map.docx"))
+    with zipfile.ZipFile(tmp_path / "with-map.docx") as source, \
+            zipfile.ZipFile(tmp_path / "old.docx", "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("customXml/") and b"source-map" in data:
+                data = data.replace(b"urn:reportgen:source-map:1", b"urn:example:other")   # as if built before maps
+            target.writestr(item, data)
+    code, remarks, stderr = review(tmp_path / "old.docx")
+    assert code == 0 and remarks[0]["key"] == "blocks[1].bullets[0]", stderr      # unchanged: placed as built
+    first = content_copy / "mini" / "en" / "first.yaml"
+    bold, italic = '      - "**Bold** item"\n', '      - "*Italic* item with a [link](https://example.org)"\n'
+    first.write_text(first.read_text(encoding="utf-8").replace(bold + italic, italic + bold), encoding="utf-8")
+    code, remarks, stderr = review(tmp_path / "old.docx", content_copy)
+    assert code == 1 and remarks[0]["file"] is None and "no source map" in remarks[0]["note"]

@@ -86,6 +86,7 @@ class DocxWriter:
         self._body()
         self._properties()
         self._custom_properties()
+        self._source_map()
         self._update_fields_on_open()
         self._setting("w:autoHyphenation")    # with the language set in every style, as the PDF hyphenates
         self._fonts()
@@ -556,6 +557,14 @@ class DocxWriter:
         self._add_part(self.document.part.package, "/docProps/custom.xml",
                        "application/vnd.openxmlformats-officedocument.custom-properties+xml", blob,
                        RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
+    def _source_map(self) -> None:
+        """customXml/reportgen-source-map.xml: the content file, key and text behind every place a reviewer can mark (see
+        reportgen/sourcemap.py), so `review` resolves a returned file against what the reviewer saw."""
+        from .. import sourcemap
+        self._add_part(self.document.part, "/customXml/reportgen-source-map.xml", "application/xml",
+                       sourcemap.to_xml(sourcemap.entries(self.report)),
+                       "http://schemas.openxmlformats.org/officeDocument/2006/relationships/customXml")
 
     def _add_part(self, owner, partname: str, content_type: str, blob: bytes, reltype: str) -> str:
         """A part python-docx has no API for (custom properties, fonts), related from `owner`; its rId."""
