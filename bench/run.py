@@ -43,7 +43,7 @@ from reportgen.validate import load_report
 from reportgen.writers import html
 raw = load_report(Path(sys.argv[1]))
 for lang in raw.languages:
-    source = html.render(assemble(raw, lang), stylesheet_href="print.css")
+    source = html.render(assemble(raw, lang), linked=True)
     Path(sys.argv[2], f"belgium.{lang}.html").write_text(source, encoding="utf-8")
 """
 

@@ -19,8 +19,8 @@ FULL = "full"
 # layout -> the templates each format uses, relative to templates/ (the full report's are in plan.py)
 LAYOUTS = {
     "brief": {
-        "pdf": ("html/brief.html.j2", "html/blocks.html.j2", "brief.css", "fonts/*.ttf"),
-        "html": ("html/brief.html.j2", "html/blocks.html.j2", "brief.css", "fonts/*.ttf"),
+        "pdf": ("html/brief.html.j2", "html/blocks.html.j2", "fonts.css", "brief.css", "fonts/*.ttf"),
+        "html": ("html/brief.html.j2", "html/blocks.html.j2", "fonts.css", "brief.css", "fonts/*.ttf"),
         "docx": ("reference.docx", "fonts/*.ttf"),
     },
 }

@@ -29,8 +29,8 @@ CODE = ROOT / "reportgen"
 MANIFEST = ".manifest.json"
 TEMPORARY = ".tmp"   # every temporary file of a build ends so: the next build removes those a killed one left
 FORMAT_TEMPLATES = {
-    "pdf": ("html/*.j2", "print.css", "fonts/*.ttf"),
-    "html": ("html/*.j2", "print.css", "fonts/*.ttf"),
+    "pdf": ("html/*.j2", "fonts.css", "print.css", "fonts/*.ttf"),
+    "html": ("html/*.j2", "fonts.css", "print.css", "fonts/*.ttf"),
     "docx": ("reference.docx", "fonts/*.ttf"),
 }
 TOOLS = ("weasyprint", "pydyf", "fonttools", "python-docx", "jinja2", "pyyaml", "babel", "markdown-it-py",

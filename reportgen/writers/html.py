@@ -14,11 +14,12 @@ from ..model import Figure, Report
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"   # the full report's; an edition's layout has its own (<layout>.css)
+FONTS_CSS = "fonts.css"                # faces and colour variables every layout shares, linked first
 
 
-def stylesheet(report: Report) -> str:
-    """The print stylesheet of the report's layout, relative to templates/."""
-    return f"{report.edition.layout}.css" if report.edition else STYLESHEET.name
+def stylesheets(report: Report) -> list[str]:
+    """The print stylesheets of the report's layout, relative to templates/: the shared one, then its own."""
+    return [FONTS_CSS, f"{report.edition.layout}.css" if report.edition else STYLESHEET.name]
 
 
 @lru_cache(maxsize=1)
@@ -42,8 +43,8 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_href: str | None = None) -> str:
-    """HTML for WeasyPrint (stylesheet linked) or, with stylesheet_href=None, for a browser (inlined)."""
+def render(report: Report, images: dict[str, bytes] | None = None, linked: bool = False) -> str:
+    """HTML for WeasyPrint (linked=True: stylesheets linked from templates/) or for a browser (inlined)."""
     images = images if images is not None else render_charts(report, "svg")
 
     def figure_uri(figure: Figure) -> str:
@@ -56,13 +57,15 @@ def render(report: Report, images: dict[str, bytes] | None = None, stylesheet_hr
     inline_css = page_css(report)
     layout = report.edition.layout if report.edition else "report"
     template = _environment().get_template(f"{layout}.html.j2")
-    if stylesheet_href is not None:
+    if linked:
         return template.render(report=report, labels=report.labels, figure_uri=figure_uri,
-                               stylesheets=[stylesheet_href], inline_css=Markup(inline_css))
+                               stylesheets=stylesheets(report), inline_css=Markup(inline_css))
     # Self-contained: fonts are embedded once the text is known, cut down to the characters it uses.
     page = template.render(report=report, labels=report.labels, figure_uri=figure_uri, stylesheets=[],
                            inline_css=Markup(_FONTS_HERE + "\n" + inline_css))
-    return page.replace(_FONTS_HERE, _self_contained_css(stylesheet(report), frozenset(page + inline_css)), 1)
+    used = frozenset(page + inline_css)
+    css = "\n".join(_self_contained_css(name, used) for name in stylesheets(report))
+    return page.replace(_FONTS_HERE, css, 1)
 
 
 def render_charts(report: Report, fmt: str) -> dict[str, bytes]:
@@ -75,7 +78,7 @@ _ALWAYS = frozenset("•◦▪‐-–—…" + "".join(chr(c) for c in range(0x2
 
 
 def _self_contained_css(name: str, used: frozenset[str]) -> str:
-    """A stylesheet (print.css, or an edition's) with its fonts embedded as data: URIs, so the HTML preview
+    """A stylesheet of templates/ with its fonts embedded as data: URIs, so the HTML preview
     needs no other file. Each font is cut down to the characters the page uses (fontTools, which WeasyPrint
     already brings); a face that has none of them (Hebrew in an English page) is left out: the preview of a
     short report stays small."""

@@ -70,7 +70,7 @@ PROVENANCE_NS = "urn:reportgen:provenance:1"
 def write(report: Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
     from weasyprint import HTML
 
-    source = html_writer.render(report, images, stylesheet_href=html_writer.stylesheet(report))
+    source = html_writer.render(report, images, linked=True)
     with collected_warnings() as warnings:
         document = HTML(string=source, base_url=TEMPLATES.as_uri() + "/", url_fetcher=_local_fetcher()).render()
         editions.check_fit(document, report)   # an edition longer than it may be is not written
