@@ -61,6 +61,9 @@ COMMANDS = """commands:
   review FILE.docx [--format json]
                         list a reviewer's comments and tracked changes in a DOCX,
                         with the content file, line and key each belongs to
+  review FILE.docx --apply [--dry-run] [--format json]
+                        write the tracked changes into the YAML (--dry-run: print
+                        them as a diff, write nothing); list those it cannot apply
   new section ID [--report NAME]
                         add a section to report.yaml and a file for it in every language
   new language CODE TAG [--report NAME]
@@ -74,7 +77,7 @@ Run `build.py review --help` or `build.py new --help` for their options.
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
-                usage="build.py [options]\n       build.py review FILE.docx [--format json]\n"
+                usage="build.py [options]\n       build.py review FILE.docx [--apply [--dry-run]] [--format json]\n"
                       "       build.py new section|language|report ...", epilog=COMMANDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")

@@ -522,13 +522,24 @@ def main(argv: list[str], content: Path) -> int:
     parser.add_argument("docx", type=Path, help="the DOCX that came back from a reviewer")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--content", type=Path, default=content, help="content folder (default: content/)")
+    parser.add_argument("--apply", action="store_true",
+                        help="write the tracked insertions and deletions into the YAML of their paragraphs; list "
+                             "those that cannot be (in a figure value, citation or reference, or text changed "
+                             "since the build: exit 1) and the comments, as a to-do list")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with --apply: print the changes as a unified diff of the YAML files; write nothing")
     args = parser.parse_args(argv)
+    if args.dry_run and not args.apply:
+        parser.error("--dry-run goes with --apply")
     try:
         reviewed = read_remarks(args.docx)
     except UNREADABLE as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         print(f"build.py review: error: {args.docx}: not a readable DOCX ({clean(reason)})", file=sys.stderr)
         return 2
+    if args.apply:
+        from .apply import run
+        return run(reviewed, args.content, content.parent, args.format, args.dry_run)
     all_located = locate(reviewed, args.content)
     remarks = reviewed.remarks
     if args.format == "json":
