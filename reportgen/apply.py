@@ -48,7 +48,8 @@ class Change:
     data_file: str = ""       # where that value or source is defined
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v not in ("", None)}
+        optional = ("reason", "control", "data_file")
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in optional or v}
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: {self.key}" if self.file else "(no content location)"
@@ -92,6 +93,7 @@ class Rendered:
     source: list = field(default_factory=list)      # per character: (start, end) in the source string
     spans: list = field(default_factory=list)       # per character: the ids of the spans enclosing it
     bounds: dict = field(default_factory=dict)      # span id -> (start, end) in the source, delimiters included
+    kinds: dict = field(default_factory=dict)       # span id -> strong | em | link
     atoms: list = field(default_factory=list)       # (start, end, kind, id) of each placeholder in `text`
 
 
@@ -135,7 +137,7 @@ def render(source: str, placeholder) -> Rendered:
                 position = index + len(token)
             else:
                 ident, start = len(out.bounds), position
-                out.bounds[ident] = (start, start)
+                out.bounds[ident], out.kinds[ident] = (start, start), span.kind
                 open_spans.append(ident)
                 walk(span.children)
                 open_spans.pop()
@@ -173,17 +175,34 @@ class Edit:
     end: int
     new: str            # what the reviewer typed there, as accepted
     old: str
+    formats: frozenset = frozenset()   # how the typed text is set (bold, italic, link), where every part agrees
 
 
-def word_edits(before: str, after: str) -> list[Edit]:
-    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced."""
+def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
+    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `formats`
+    are the (start, end, formats) of inserted runs in `after`."""
     a, b = _TOKEN.findall(before), _TOKEN.findall(after)
-    offsets = [0]
-    for token in a:
-        offsets.append(offsets[-1] + len(token))
+    offsets, new_offsets = _offsets(a), _offsets(b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]))
+    return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]),
+                 _common_format(formats, new_offsets[j1], new_offsets[j2], after))
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _offsets(tokens: list[str]) -> list[int]:
+    offsets = [0]
+    for token in tokens:
+        offsets.append(offsets[-1] + len(token))
+    return offsets
+
+
+def _common_format(formats: list, start: int, end: int, text: str) -> frozenset:
+    """The formatting every visible character of text[start:end] was typed with."""
+    found = None
+    for run_start, run_end, run_formats in formats:
+        if run_start < end and start < run_end and text[max(start, run_start):min(end, run_end)].strip():
+            found = run_formats if found is None else found & run_formats
+    return found or frozenset()
 
 
 def _boundaries(shown: str, rendered: str) -> list[int | None]:
@@ -200,39 +219,53 @@ def _boundaries(shown: str, rendered: str) -> list[int | None]:
     return mapping
 
 
-def source_range(rendered: Rendered, start: int, end: int, source: str) -> tuple[int, int]:
+def source_range(rendered: Rendered, start: int, end: int, source: str, formats: frozenset = frozenset(),
+                 deleting: bool = False) -> tuple[int, int]:
     """The range of the source string that renders [start, end): whole spans taken along when a deletion
-    empties them, an insertion put outside the markup around it. Unmapped when no range does it alone."""
+    empties them, an insertion put inside the bold, italic or link beside it only when it was typed so.
+    Unmapped when no range does it alone."""
     for atom_start, atom_end, kind, ident in rendered.atoms:
         inside = atom_start < end and start < atom_end if start < end else atom_start < start < atom_end
         if inside:
             raise Unmapped(f"inside a placeholder ({kind}:{ident})")
     if start == end:
-        return (_insertion_point(rendered, start, source),) * 2
+        return (_insertion_point(rendered, start, source, formats),) * 2
     first, last = rendered.source[start][0], rendered.source[end - 1][1]
     for ident, (span_start, span_end) in rendered.bounds.items():
         covered = [i for i, spans in enumerate(rendered.spans) if ident in spans]
         within = [i for i in covered if start <= i < end]
-        if within and len(within) == len(covered):
+        if deleting and within and len(within) == len(covered):
             first, last = min(first, span_start), max(last, span_end)
         elif first < span_start < last or first < span_end < last:
             raise Unmapped("the change crosses the edge of bold, italic or link text")
     return first, last
 
 
-def _insertion_point(rendered: Rendered, at: int, source: str) -> int:
-    """Between two rendered characters, after the markup that closes before it and before the markup that
-    opens after it: text typed at the edge of bold or a link is written outside it."""
+def _insertion_point(rendered: Rendered, at: int, source: str, formats: frozenset) -> int:
+    """Where text typed between two rendered characters goes: inside the bold, italic or link text that
+    ends before it or starts after it when it was typed so (LibreOffice carries the formatting on), else
+    outside, after the markup that closes there and before the markup that opens."""
     before = rendered.spans[at - 1] if at > 0 else ()
     after = rendered.spans[at] if at < len(rendered.spans) else ()
     common = 0
     while common < min(len(before), len(after)) and before[common] == after[common]:
         common += 1
-    if len(before) > common:
-        return rendered.bounds[before[common]][1]
-    if at > 0:
-        return rendered.source[at - 1][1]
-    return rendered.source[0][0] if rendered.source else len(source) - len(source.lstrip())
+    depth = _depth(rendered, before, common, formats)
+    if depth > common or len(after) == common:
+        if depth == len(before):
+            return rendered.source[at - 1][1] if at > 0 else len(source) - len(source.lstrip())
+        return rendered.bounds[before[depth]][1]
+    depth = _depth(rendered, after, common, formats)
+    return rendered.source[at][0] if depth == len(after) else rendered.bounds[after[depth]][0]
+
+
+def _depth(rendered: Rendered, spans: tuple, common: int, formats: frozenset) -> int:
+    """How many of `spans` (outermost first) the typed text stays inside: those beyond `common` whose kind
+    it was typed with."""
+    depth = common
+    while depth < len(spans) and rendered.kinds[spans[depth]] in formats:
+        depth += 1
+    return depth
 
 
 def apply_edits(source: str, edits: list[tuple[int, int, str]]) -> str:
@@ -405,6 +438,11 @@ class Applier:
         doc = self.locator.raw.data_docs.get(("sources" if kind == "cite" else "figures", ident))
         return self._shown(doc.file) if doc is not None else ""
 
+    def _content_file(self, name: str) -> str:
+        """A source-map file name as `review` prints it: under the content folder's name."""
+        folder = self.locator.content.name
+        return f"{folder}/{name}" if folder else name
+
     def _shown(self, file: Path) -> str:
         try:
             return file.resolve().relative_to(self.repo).as_posix()
@@ -415,7 +453,11 @@ class Applier:
         place, first = paragraph.place, paragraph.remarks[0]
         author = ", ".join(dict.fromkeys(r.author for r in paragraph.remarks if r.author))
         base = dict(file=first.file or "", line=first.line, key=first.key or "", author=author)
-        edits = word_edits(place.text, place.accepted)
+        if not first.file:          # not in today's content: say where the reviewer saw it
+            built = self.locator.resolve(place)
+            if not isinstance(built, str):
+                base.update(file=self._content_file(built.file), key=key_path(built.path))
+        edits = word_edits(place.text, place.accepted, place.formats)
         if not edits:
             return
         try:
@@ -435,7 +477,7 @@ class Applier:
                 first_index, last_index = mapping[start], mapping[end]
                 if first_index is None or last_index is None:
                     raise Unmapped("the change falls inside the pipeline's typography")
-                range_ = source_range(rendered, first_index, last_index, source)
+                range_ = source_range(rendered, first_index, last_index, source, edit.formats, not edit.new)
                 ranges.append((*range_, plain_typing(edit.new, self.locale)))
                 shown.append((start, end, edit.new))
                 self.applied.append(change)
@@ -590,7 +632,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
     for remark in reviewed.remarks:
         if remark.kind == "comment":
             continue
-        if "footnote" in remark.position or remark.place is None or not remark.file:
+        if "footnote" in remark.position or remark.place is None:
             applier.listed.append(Change(remark.file or "", remark.line, remark.key or "",
                                          remark.text if remark.kind == "deletion" else "",
                                          remark.text if remark.kind == "insertion" else "", remark.author,
