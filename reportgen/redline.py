@@ -64,8 +64,7 @@ def main(argv: list[str], content: Path) -> int:
         commit = repo.commit(args.rev)
         with tempfile.TemporaryDirectory(prefix="reportgen-redline-") as tmp:
             for folder in folders:
-                old_folder = repo.extract(commit, folder, Path(tmp), args.rev)
-                for line in redline_report(folder, old_folder, langs, args.output, repo, commit, args.rev):
+                for line in redline_report(folder, langs, args.output, repo, commit, args.rev, Path(tmp)):
                     print(line)
     except RedlineError as exc:
         print(f"build.py redline: error: {exc}", file=sys.stderr)
@@ -82,7 +81,7 @@ def _folders(content: Path, name: str | None) -> list[Path]:
     return report_folders(content)
 
 
-def redline_report(folder: Path, old_folder: Path, langs, output: Path, repo: "Git", commit: str, rev: str):
+def redline_report(folder: Path, langs, output: Path, repo: "Git", commit: str, rev: str, tmp: Path):
     """Write the redline of each language of one report; yield the line to print for each."""
     from .assemble import assemble
     from .pipeline import source_date_epoch, write_atomically
@@ -93,23 +92,46 @@ def redline_report(folder: Path, old_folder: Path, langs, output: Path, repo: "G
         if lang not in today.languages:
             raise UsageError(f"--lang {lang}: report '{folder.name}' does not declare it "
                              f"(declared: {', '.join(today.languages)})")
-    try:
-        before = load_report(old_folder, langs)
-    except ContentError as exc:
-        raise RedlineError(f"the content of '{folder.name}' at {rev} does not pass today's validation "
-                           f"({len(exc.problems)} problem(s), the first: {exc.problems[0]})") from None
+    before = _load_at(repo, commit, rev, folder, langs, tmp / "rev")
+    head = None   # with edits not yet committed, HEAD's texts tell them from the committed ones
+    if repo.uncommitted(repo.path(folder.name)):
+        try:
+            head = _load_at(repo, repo.commit("HEAD"), "HEAD", folder, langs, tmp / "head")
+        except RedlineError:
+            head = None
     for lang in langs or list(today.languages):
         if lang not in before.languages:
             raise RedlineError(f"report '{folder.name}' has no '{lang}' at {rev}")
         report, old_report = assemble(today, lang), assemble(before, lang)
         target = output / f"{folder.name}.{lang}.redline.docx"
-        signatures = Signatures(repo, commit, report.timestamp)
+        committed = _texts_by_file(assemble(head, lang)) if head and lang in head.languages else None
+        signatures = Signatures(repo, commit, report.timestamp, committed)
         with source_date_epoch(report.date):
             info = write_atomically(target, lambda tmp: _write(report, old_report, output, signatures, commit, tmp))
         counts = info["changes"]
         said = (f"{counts['insertions']} insertion(s), {counts['deletions']} deletion(s)"
                 if any(counts.values()) else "no text changes")
         yield f"{target}: {said} since {rev}"
+
+
+def _load_at(repo: "Git", commit: str, rev: str, folder: Path, langs, into: Path):
+    """The report as it was at a commit, loaded and validated by today's code."""
+    from .validate import load_report
+    old_folder = repo.extract(commit, folder, into, rev)
+    try:
+        return load_report(old_folder, langs)
+    except ContentError as exc:
+        first = str(exc.problems[0]).replace(f"{into}/", f"{rev}:")
+        raise RedlineError(f"the content of '{folder.name}' at {rev} does not pass today's validation "
+                           f"({len(exc.problems)} problem(s), the first: {first})") from None
+
+
+def _texts_by_file(report) -> dict[str, set[str]]:
+    from .sourcemap import entries
+    found: dict[str, set[str]] = {}
+    for entry in entries(report):
+        found.setdefault(entry.file, set()).add(comparable(entry.text))
+    return found
 
 
 def _write(report, old_report, output: Path, signatures: "Signatures", commit: str, path: Path) -> dict:
@@ -186,27 +208,30 @@ class Git:
 
 
 class Signatures:
-    """Who changed a content file, and when: the newest commit after REV that touched it; for edits not yet
-    committed, `git config user.name` and the report's date (so the same tree gives the same bytes). A text
-    changed only through a file it uses (a figure in data/) falls back to the newest commit on the report."""
+    """Who made a change, and when: the author and author date of the newest commit after REV that touched the
+    change's content file (else, for a text changed through a file it uses, e.g. a figure in data/, the newest
+    commit on the report folder). A change not yet committed (its text differs from HEAD's) is signed with
+    `git config user.name` and dated with the report's date, so the same tree gives the same bytes."""
 
-    def __init__(self, repo: Git, commit: str, report_time: dt.datetime):
-        self.repo, self.commit, self.report_time = repo, commit, report_time
-        self._known: dict[str, tuple[str, str]] = {}
+    def __init__(self, repo: Git, commit: str, report_time: dt.datetime, head_texts: dict | None):
+        self.repo, self.commit, self.report_time, self.head_texts = repo, commit, report_time, head_texts
+        self._known: dict[str, tuple[str, str] | None] = {}
 
-    def of(self, file: str) -> tuple[str, str]:
-        if file not in self._known:
-            self._known[file] = (self._find(self.repo.path(file)) or self._find(self.repo.path(file.split("/")[0]))
-                                 or (self.repo.user(), _iso(self.report_time)))
-        return self._known[file]
-
-    def _find(self, path: str) -> tuple[str, str] | None:
-        if self.repo.uncommitted(path):
+    def of(self, file: str, text: str, deleted: bool = False) -> tuple[str, str]:
+        """The signature of a change that leaves `text` (or, `deleted`, removes it) in `file`."""
+        if self.head_texts is not None:
+            committed = (text in self.head_texts.get(file, ())) != deleted
+        else:
+            committed = not self.repo.uncommitted(self.repo.path(file))
+        if not committed:
             return self.repo.user(), _iso(self.report_time)
-        newest = self.repo.newest(self.commit, path)
-        if newest is None:
-            return None
-        return newest[0], _iso(dt.datetime.fromtimestamp(newest[1], dt.timezone.utc))
+        return self._newest(file) or self._newest(file.split("/")[0]) or (self.repo.user(), _iso(self.report_time))
+
+    def _newest(self, file: str) -> tuple[str, str] | None:
+        if file not in self._known:
+            newest = self.repo.newest(self.commit, self.repo.path(file))
+            self._known[file] = newest and (newest[0], _iso(dt.datetime.fromtimestamp(newest[1], dt.timezone.utc)))
+        return self._known[file]
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -279,7 +304,12 @@ class Place:
 
     @property
     def comparable(self) -> str:
-        return " ".join(CITATION_NUMBER.sub("", self.entry.text).split())
+        return comparable(self.entry.text)
+
+
+def comparable(text: str) -> str:
+    """A place's text as compared: spacing evened out, citation numbers (renumbered by other edits) left out."""
+    return " ".join(CITATION_NUMBER.sub("", text).split())
 
 
 def located(report, body) -> list[Place]:
@@ -354,7 +384,7 @@ class Redline:
     def changed(self, old: Place, new: Place) -> None:
         if old.comparable == new.comparable:
             return
-        signature = self.signatures.of(new.entry.file)
+        signature = self.signatures.of(new.entry.file, new.comparable)
         if new.kind == "p":
             self._diff_paragraph(old.element, new.element, signature)
             return
@@ -368,7 +398,7 @@ class Redline:
                 self._diff_paragraph(old_p, new_p, signature)
 
     def inserted(self, new: Place) -> None:
-        signature = self.signatures.of(new.entry.file)
+        signature = self.signatures.of(new.entry.file, new.comparable)
         if new.kind == "r":
             _row_mark(new.element, self._change("ins", signature))
         for paragraph in _paragraphs(new.element):
@@ -378,7 +408,7 @@ class Redline:
 
     def removed(self, old: Place, cursor):
         """Put the old place back after `cursor` (the kept place before it), all deleted; the new cursor."""
-        signature = self.signatures.of(old.entry.file)
+        signature = self.signatures.of(old.entry.file, old.comparable, deleted=True)
         if old.kind == "r":
             return self._removed_row(old, cursor, signature)
         clone = self._deleted_copy(old.element, signature)
@@ -543,10 +573,11 @@ class Redline:
         return clone
 
     def _adopt(self, element) -> None:
-        """Old content made valid in today's file: no bookmarks (their names are today's), no pictures or
-        section breaks, links to URLs re-related here."""
-        for node in list(element.iter(_w("bookmarkStart"), _w("bookmarkEnd"), _w("sectPr"))):
-            node.getparent().remove(node)
+        """Old content made valid in today's file: no bookmarks (their names are today's), content control ids,
+        pictures or section breaks; links to URLs re-related here."""
+        for node in list(element.iter(_w("bookmarkStart"), _w("bookmarkEnd"), _w("sectPr"), _w("id"))):
+            if node.tag != _w("id") or node.getparent().tag == _w("sdtPr"):   # a content control's id is unique
+                node.getparent().remove(node)
         for run in list(element.iter(_w("r"))):
             if run.find(f".//{_w('drawing')}") is not None:
                 run.getparent().remove(run)
