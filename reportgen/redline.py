@@ -87,12 +87,12 @@ def redline_report(folder: Path, langs, output: Path, repo: "Git", commit: str, 
     from .pipeline import source_date_epoch, write_atomically
     from .validate import load_report
 
+    before = _load_at(repo, commit, rev, folder, langs, tmp / "rev")
     today = load_report(folder, langs)
     for lang in langs or ():
         if lang not in today.languages:
             raise UsageError(f"--lang {lang}: report '{folder.name}' does not declare it "
                              f"(declared: {', '.join(today.languages)})")
-    before = _load_at(repo, commit, rev, folder, langs, tmp / "rev")
     head = None   # with edits not yet committed, HEAD's texts tell them from the committed ones
     if repo.uncommitted(repo.path(folder.name)):
         try:
