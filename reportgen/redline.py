@@ -362,6 +362,7 @@ class Redline:
         ids = [int(e.get(_w("id"))) for e in body.iter(_w("bookmarkStart")) if (e.get(_w("id")) or "").isdigit()]
         self.next_id = max(ids, default=0) + 1
         self.counts = {"insertions": 0, "deletions": 0}
+        self.tables_put_back: list = []
 
     def apply(self) -> dict:
         pairs = align(self.old, self.new)
@@ -422,13 +423,13 @@ class Redline:
         kept = [i for i, p in enumerate(self.old) if p.kind == "r" and _ancestor(p.element, "tbl") is table
                 and i in self.partner]
         if not kept:      # the whole table went: put it back once, every row deleted
-            if getattr(table, "_put_back", False):
+            if any(table is done for done in self.tables_put_back):
                 return cursor
+            self.tables_put_back.append(table)
             clone = self._deleted_copy(table, signature)
             for row in clone.iter(_w("tr")):
                 _row_mark(row, self._change("del", signature))
             _place_after(cursor, clone, table, self.new)
-            table._put_back = True
             self.counts["deletions"] += 1
             return clone
         clone = self._deleted_copy(old.element, signature)
