@@ -25,7 +25,7 @@ from pathlib import Path
 
 from docx.oxml import OxmlElement
 
-from .errors import ContentError, UsageError
+from .errors import BuildError, ContentError, UsageError
 from .plan import ROOT
 from .writers.docx import DocxWriter, solid_png, source_bookmark
 
@@ -69,6 +69,9 @@ def main(argv: list[str], content: Path) -> int:
     except RedlineError as exc:
         print(f"build.py redline: error: {exc}", file=sys.stderr)
         return 2
+    except BuildError as exc:      # the document could not be written; the previous file is kept
+        print(f"build.py redline: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -601,21 +604,23 @@ class Redline:
 
 
 def _word_changes(old: list, new: list) -> list[tuple]:
-    """Opcodes of the word diff, with a lone space kept between two changes folded into them, so 'many? Yes:'
-    -> 'a lot? Certainly:' reads as one deletion and one insertion, as Word's compare shows it."""
+    """Opcodes of the word diff, cleaned up as diff-match-patch's semantic cleanup does: a kept stretch no longer
+    than the changes on both sides of it is folded into them, so a reworded phrase reads as one deletion and one
+    insertion ('many? Yes:' -> 'a lot? Certainly:'), not as words interleaved around a kept space or 'the'."""
     matcher = difflib.SequenceMatcher(None, [a.key for a in old], [a.key for a in new], autojunk=False)
-    codes = matcher.get_opcodes()
-    merged: list = []
-    for index, (op, i1, i2, j1, j2) in enumerate(codes):
-        blank = op == "equal" and all(not a.text.strip() and a.run is not None for a in old[i1:i2])
-        between = 0 < index < len(codes) - 1
-        if blank and between or op != "equal":
-            if merged and merged[-1][0] == "replace":
-                merged[-1] = ("replace", merged[-1][1], i2, merged[-1][3], j2)
-                continue
-            op = "replace"
-        merged.append((op, i1, i2, j1, j2))
-    return merged
+    codes = [list(code) for code in matcher.get_opcodes()]
+    size = lambda atoms: sum(len(a.text) or 1 for a in atoms)  # noqa: E731
+    changed = lambda code: max(size(old[code[1]:code[2]]), size(new[code[3]:code[4]]))  # noqa: E731
+    index = 1
+    while index < len(codes) - 1:
+        before, kept, after = codes[index - 1:index + 2]
+        if kept[0] == "equal" and before[0] != "equal" and after[0] != "equal" \
+                and size(old[kept[1]:kept[2]]) <= min(changed(before), changed(after)):
+            codes[index - 1:index + 2] = [["replace", before[1], after[2], before[3], after[4]]]
+            index = max(1, index - 1)
+            continue
+        index += 1
+    return [tuple(code) for code in codes]
 
 
 @dataclass
