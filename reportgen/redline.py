@@ -191,8 +191,11 @@ class Git:
             raise RedlineError(f"report '{folder.name}' did not exist at {rev} (no {self.path(folder.name)}/"
                                "report.yaml)")
         archive = self._run("archive", "--format=tar", commit, "--", self.path(folder.name), binary=True)
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(into, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(into, filter="data")     # no links out of the folder, no special files
+        except (tarfile.TarError, OSError) as exc:
+            raise RedlineError(f"the content of '{folder.name}' at {rev} could not be read out of git ({exc})") from None
         return into / self.prefix / folder.name
 
     def newest(self, commit: str, path: str) -> tuple[str, int] | None:
@@ -748,8 +751,8 @@ def _place_after(cursor, clone, old_element, new_places: list[Place]) -> None:
     """Insert a put-back paragraph or table after `cursor`, at the old element's box depth; with no cursor (it
     came first), before today's first place."""
     if cursor is None:
-        first = new_places[0].element
-        first.addprevious(clone)
+        if new_places:
+            new_places[0].element.addprevious(clone)
         return
     while cursor.tag != _w("body") and (_depth(cursor) > _depth(old_element) or cursor.tag == _w("tr")
                                         or cursor.getparent().tag not in (_w("body"), _w("tc"))):
