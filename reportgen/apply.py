@@ -26,7 +26,7 @@ from .load import key_path, parse_yaml
 from .locale import Locale, quotation_marks
 from .review import MAX_TEXT, Locator, Remark, Reviewed, clean
 
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_TOKEN = re.compile(r"\w+|\s|[^\w\s]")   # words, and each space or sign on its own
 _MARKUP = set("*_[]`\\")          # characters of inline markup that render as nothing
 
 
@@ -336,7 +336,7 @@ def _units(text: str, node) -> list[tuple[int, int, str]]:
         else:
             units.append((index, index + 1, char))
             index += 1
-    return _trailing(units, node.value)
+    return _trailing(units, node.value) or [(start, start, "")]
 
 
 def _block_break(text: str, index: int, end: int, style: str) -> str:
@@ -378,6 +378,7 @@ def _encode(new: str, style) -> str:
 def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
     """The file's text with value ranges of one scalar replaced in place, in the scalar's own style."""
     units = _units(text, node)
+    start_of_value = units[0][0] if units else node.end_mark.index
     value_starts, position = [], 0
     for unit in units:
         value_starts.append(position)
@@ -389,7 +390,7 @@ def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
                 if len(piece) > 1 and index != (first + len(piece) - 1 if at_end else first):
                     raise Unmapped("the change falls inside a folded line break of the YAML text")
                 return end if at_end else start
-        return units[-1][1] if units else node.end_mark.index
+        return next((end for _, end, piece in reversed(units) if piece), start_of_value)
 
     for start, end, new in sorted(edits, reverse=True):
         raw_start = raw(start, False)
@@ -422,6 +423,7 @@ class Applier:
         self.listed: list[Change] = []
         self.strings: dict[str, dict[tuple, str]] = {}   # file as shown -> key path -> its new string
         self.docs: dict = {}                              # file as shown -> its YamlDoc
+        self.by_file: dict[tuple, list[Change]] = {}      # (file as shown, key path) -> the changes applied there
 
     def placeholder(self, kind: str, ident: str) -> str:
         raw = self.locator.raw
@@ -541,33 +543,43 @@ class Applier:
             return
         self.strings.setdefault(shown_file, {})[path] = new
         self.docs[shown_file] = doc
+        self.by_file[(shown_file, path)] = self.applied[first_change:]
 
     def _unapply(self, first_change: int, reason: str) -> None:
-        for change in self.applied[first_change:]:
+        self._list(self.applied[first_change:], reason)
+
+    def _list(self, changes: list[Change], reason: str) -> None:
+        for change in changes:
             change.reason = reason
-        self.listed.extend(self.applied[first_change:])
-        del self.applied[first_change:]
+            self.applied.remove(change)
+        self.listed.extend(changes)
 
     def new_texts(self) -> dict[str, tuple[str, str]]:
-        """Each edited file's text before and after, every string edited in place and the result checked."""
+        """Each edited file's text before and after. Strings are edited in place one by one, from the end of
+        the file, each checked by reading the file back: a string that does not read back as intended is
+        left as it was and its changes listed."""
         result = {}
         for shown, strings in self.strings.items():
             doc = self.docs[shown]
-            text = doc.text
-            nodes = sorted(((find_node(doc.node, path), new) for path, new in strings.items()),
-                           key=lambda item: -item[0].start_mark.index)
-            for node, new in nodes:
-                if not isinstance(node, yaml.ScalarNode):
-                    raise Unmapped(f"{shown}: the text is not one YAML scalar")
-                text = edit_scalar(text, node, _value_edits(node.value, new))
-            problems: list = []
-            again = parse_yaml(doc.file, text, problems)
-            expected = json.loads(json.dumps(doc.data, default=str))
-            for path, new in strings.items():
-                _set(expected, path, new)
-            if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
-                raise Unmapped(f"{shown}: the edited YAML would not read back as intended")
-            result[shown] = (doc.text, text)
+            text, expected = doc.text, json.loads(json.dumps(doc.data, default=str))
+            nodes = sorted(((find_node(doc.node, path), path, new) for path, new in strings.items()),
+                           key=lambda item: -item[0].start_mark.index if item[0] is not None else 0)
+            for node, path, new in nodes:
+                try:
+                    if not isinstance(node, yaml.ScalarNode):
+                        raise Unmapped("the text is not one YAML string")
+                    edited = edit_scalar(text, node, _value_edits(node.value, new))
+                    _set(expected, path, new)
+                    problems: list = []
+                    again = parse_yaml(doc.file, edited, problems)
+                    if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
+                        _set(expected, path, node.value)
+                        raise Unmapped("the YAML file, edited in place, would not read back as this change")
+                    text = edited
+                except Unmapped as exc:
+                    self._list(self.by_file[(shown, path)], str(exc))
+            if text != doc.text:
+                result[shown] = (doc.text, text)
         return result
 
 
@@ -642,11 +654,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
             paragraphs.setdefault(id(remark.place), []).append(remark)
     for remarks in paragraphs.values():
         applier.paragraph(Paragraph(remarks))
-    try:
-        texts = applier.new_texts()
-    except Unmapped as exc:
-        applier._unapply(0, str(exc))
-        texts = {}
+    texts = applier.new_texts()
     comments = [remark for remark in reviewed.remarks if remark.kind == "comment"]
     diff = "".join("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), *_diff_names(name)))
                    for name, (old, new) in texts.items())
