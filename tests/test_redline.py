@@ -35,12 +35,16 @@ def edit(file: Path, old: str, new: str) -> None:
 
 
 def known_edit(content: Path) -> None:
-    """One paragraph's words changed, a list item deleted, a paragraph added, a table row added."""
+    """One paragraph's words changed, a list item deleted, a paragraph added, a table row added, a subsection
+    (the chapter's last) removed."""
     first = content / "mini" / "en" / "first.yaml"
     edit(first, "Is that many? Yes: see", "Is that a lot? Certainly: see")
     edit(first, "- numbered: [One, Two, Three]", "- numbered: [One, Three]\n      - p: A brand new paragraph about defense.")
     edit(content / "mini" / "en" / "second.yaml", '- [Euroclear, "{value:money}"]',
          '- [Euroclear, "{value:money}"]\n        - [Clearstream, none]')
+    notes = content / "mini" / "en" / "notes.yaml"
+    edit(notes, "  - id: notes-b\n    title: Second Notes\n    blocks:\n      - p: Nothing more.\n", "")
+    edit(notes, "; its second part is {ref:notes-b}, after", ", after")
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +137,24 @@ def test_untouched_paragraphs_have_no_changes(redline):
     changed = [text(p) for p in root.iter(f"{{{W}}}p") if p.find(".//w:ins", NS) is not None
                or p.find(".//w:del", NS) is not None]
     assert changed == ["Belgium has 11.8\xa0million inhabitants (2025)[1]. Is that many? Yes:a lot? Certainly: see figure 1.",
-                       "Two", "A brand new paragraph about defense.", "Clearstream", "none"]
+                       "Two", "A brand new paragraph about defense.", "Clearstream", "none",
+                       "This is annex A; its second part is section A.2, after the section A.1.",
+                       "A.2  Second Notes", "Nothing more."]
+
+
+def test_a_removed_subsection_is_put_back_deleted_at_its_chapters_end(redline):
+    root = body(redline[0])
+    heading, paragraph = paragraph_with(root, "A.2  Second Notes"), paragraph_with(root, "Nothing more.")
+    assert text(heading.getprevious()) == "Nothing to add." and heading.getnext() is paragraph
+    assert changes(heading, "del") == ["A.2  Second Notes"] and changes(paragraph, "del") == ["Nothing more."]
+    assert heading.find("w:pPr/w:pStyle", NS).get(f"{{{W}}}val") == "Heading2"
+    assert heading.find(".//w:bookmarkStart", NS) is None          # the old bookmark is not put back
+    # The chapter's section break stays on its last paragraph, so the Sources still start a new page.
+    assert paragraph.find("w:pPr/w:sectPr", NS) is not None
+    assert heading.getprevious().find("w:pPr/w:sectPr", NS) is None
+    reference = paragraph_with(root, "This is annex A")
+    assert "".join(changes(reference, "del")) == "; its second part is section A.2"   # text, then inside the link
+    assert changes(reference, "ins") == []
 
 
 def test_the_redline_is_reproducible(redline, repo, tmp_path):
@@ -155,13 +176,13 @@ def test_libreoffice_shows_the_tracked_changes(redline):
 def test_uncommitted_edits_are_signed_by_the_git_user_on_the_reports_date(repo, tmp_path):
     copy = tmp_path / "repo"
     shutil.copytree(repo, copy)
-    edit(copy / "content" / "mini" / "en" / "notes.yaml", "Nothing more.", "Nothing more to say.")
+    edit(copy / "content" / "mini" / "en" / "notes.yaml", "Nothing to add.", "Nothing to add here.")
     result = run_build("redline", "HEAD~1", "--lang", "en", "--content", str(copy / "content"),
                        "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     root = body(tmp_path / "out" / "mini.en.redline.docx")
-    mine = paragraph_with(root, "Nothing more")
-    assert changes(mine, "del") == ["more."] and changes(mine, "ins") == ["more to say."]   # whole words
+    mine = paragraph_with(root, "Nothing to add")
+    assert changes(mine, "del") == ["add."] and changes(mine, "ins") == ["add here."]   # whole words
     assert {(c.get(f"{{{W}}}author"), c.get(f"{{{W}}}date")) for c in mine.iter(f"{{{W}}}ins", f"{{{W}}}del")} == \
         {("Dora Local", "2026-01-15T12:00:00Z")}      # the mini report's date
     committed = paragraph_with(root, "Belgium has").find("w:ins", NS)   # the committed edit keeps its commit
