@@ -41,6 +41,7 @@ class Place:
     row: int = -1             # table rows since the anchor: -1 is the caption above the table
     new: bool = False         # a paragraph the reviewer added: `item` is then the one it follows
     text: str = ""            # the paragraph as built (inserted text left out), for matching by text
+    accepted: str = ""        # the paragraph with every tracked change accepted (what `review --apply` writes)
 
 
 @dataclass
@@ -242,7 +243,7 @@ class _Walk:
         if tag == _w("p"):
             self.item += 1
             self.paragraphs.append({"place": Place(self.anchor, self.item, self.row), "kept": 0, "inserted": 0,
-                                    "text": []})
+                                    "text": [], "accepted": [], "accepted_length": 0})
         elif tag == _w("bookmarkStart") and element.get(_w("name"), "").startswith("a_"):
             # The bookmark sits inside its block's first paragraph: what came before it in that paragraph (an
             # insertion LibreOffice put ahead of it) belongs to the block too.
@@ -269,6 +270,10 @@ class _Walk:
                     paragraph["kept"] += len(text)
                     if paragraph["kept"] <= MAX_TEXT:
                         paragraph["text"].append(text)
+                if tag == _w("t"):
+                    paragraph["accepted_length"] += len(text)
+                    if paragraph["accepted_length"] <= MAX_TEXT:
+                        paragraph["accepted"].append(text)
             if tag == _w("t") and self.open_ranges:
                 self.passage.append(text)
                 self.passage_length += len(text)
@@ -302,6 +307,7 @@ class _Walk:
         paragraph = self.paragraphs.pop()
         place = paragraph["place"]
         place.text = "".join(paragraph["text"])
+        place.accepted = "".join(paragraph["accepted"])
         if paragraph["inserted"] and not paragraph["kept"]:
             # All its text is the reviewer's: a new paragraph or list item after the one before it.
             self.item -= 1
@@ -355,7 +361,7 @@ def _comparable(text: str) -> str:
     return re.sub(r"[\W\d_]+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
-class _Locator:
+class Locator:
     """Resolves places through the source map the DOCX carries (what the reviewer saw), or today's for a file
     built before maps existed, and checks each against today's content when that changed."""
 
@@ -365,6 +371,7 @@ class _Locator:
         from .validate import walk_sections
         from .writers.docx import source_bookmark
         self.content, self.built_map = content, built is not None
+        self.raw, self.report = raw, report
         today = entries(report)
         self.today = {(e.anchor, e.at): e for e in today}
         self.places = {(e.anchor, e.at): e for e in built} if built is not None else self.today
@@ -401,20 +408,24 @@ class _Locator:
             return f"the source map names {entry.file}, which is not a file of the report"
         return entry
 
+    def find(self, place: Place | None, changed: bool):
+        """The source-map entry of a place as the reviewer saw it and the entry holding that text today, or
+        why there is none."""
+        built = self.resolve(place)
+        if isinstance(built, str):
+            return built
+        today = self._today(built, place) if changed else built
+        return today if isinstance(today, str) else (built, today)
+
     def fill(self, remark: Remark, changed: bool) -> None:
         from .load import key_path
-        entry = self.resolve(remark.place)
-        if isinstance(entry, str):
-            remark.note = remark.note or entry
+        found = self.find(remark.place, changed)
+        if isinstance(found, str):
+            remark.note = remark.note or found
             return
-        if changed:
-            found = self._today(entry, remark.place)
-            if isinstance(found, str):
-                remark.note = found
-                return
-            if (found.file, found.path) != (entry.file, entry.path):
-                remark.note = "found by its text: the content changed since the build"
-            entry = found
+        built, entry = found
+        if (built.file, built.path) != (entry.file, entry.path):
+            remark.note = "found by its text: the content changed since the build"
         doc = self.docs.get(entry.file)
         remark.file = f"{self.content.name}/{entry.file}" if self.content.name else entry.file
         remark.line = doc.where(entry.path)[0] if doc is not None else None
@@ -446,18 +457,15 @@ class _Locator:
                 ("in several places" if matches else "no longer in it"))
 
 
-def locate(reviewed: Reviewed, content: Path) -> bool:
-    """Fill in file, line and key of each remark from the content the document was built from; whether every
-    remark found its place."""
+def locator(reviewed: Reviewed, content: Path) -> tuple[Locator, bool] | None:
+    """The locator of the report a document was built from, and whether its content changed since; None when
+    the document names no report."""
     from .assemble import assemble
     from .validate import load_report
 
-    identifier, remarks = reviewed.identifier, reviewed.remarks
-    report_id, _, lang = identifier.rpartition(".")
+    report_id, _, lang = reviewed.identifier.rpartition(".")
     if not report_id:
-        print(f"build.py review: warning: the document names no report ('{clean(identifier)}'); remarks are "
-              "listed without their content location", file=sys.stderr)
-        return not remarks
+        return None
     folder = content / report_id
     if Path(report_id).name != report_id or report_id in (".", "..") or not (folder / "report.yaml").is_file():
         raise UsageError(f"the document says it was built from report '{report_id}', which is not a report "
@@ -467,13 +475,24 @@ def locate(reviewed: Reviewed, content: Path) -> bool:
         raise UsageError(f"the document says it is in '{lang}', which report '{report_id}' does not declare "
                          f"({', '.join(raw.languages)})")
     changed = _content_changed(reviewed.fingerprint, content, report_id, lang)
-    locator = _Locator(raw, assemble(raw, lang), content, reviewed.source_map)
-    for remark in remarks:
-        locator.fill(remark, changed)
+    return Locator(raw, assemble(raw, lang), content, reviewed.source_map), changed
+
+
+def locate(reviewed: Reviewed, content: Path) -> bool:
+    """Fill in file, line and key of each remark from the content the document was built from; whether every
+    remark found its place."""
+    found = locator(reviewed, content)
+    if found is None:
+        print(f"build.py review: warning: the document names no report ('{clean(reviewed.identifier)}'); remarks "
+              "are listed without their content location", file=sys.stderr)
+        return not reviewed.remarks
+    places, changed = found
+    for remark in reviewed.remarks:
+        places.fill(remark, changed)
     if reviewed.orphan_marks:
         print(f"build.py review: warning: {reviewed.orphan_marks} comment mark(s) in the text name no comment "
               "of word/comments.xml", file=sys.stderr)
-    return all(remark.file for remark in remarks)
+    return all(remark.file for remark in reviewed.remarks)
 
 
 def _content_changed(stored: str, content: Path, report_id: str, lang: str) -> bool:
