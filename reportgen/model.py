@@ -136,6 +136,11 @@ class KeyFigure:
     figure_id: str = ""     # the figure whose value it prints, and that figure's source (the DOCX tags both)
     source_id: str = ""
 
+    def value_and_note(self) -> tuple:
+        """Its value and its note as spans, each with the placeholder origin it renders."""
+        return (Text(self.value, f"value:{self.figure_id}" if self.figure_id else None),
+                NoteRef(self.source_number, self.source_id))
+
 
 @dataclass(frozen=True)
 class KeyFigures:

@@ -337,9 +337,8 @@ class DocxWriter:
             title = self._paragraph("Callout Title", [m.Text(block.title)])
             self._bookmark(title, bookmark_name(block.anchor))
             for item in block.items:
-                value = m.Text(item.value, f"value:{item.figure_id}" if item.figure_id else None)
-                self._paragraph("Box Text", [m.Text(f"{item.label} — "), m.Strong((value,)),
-                                             m.NoteRef(item.source_number, item.source_id)])
+                value, note = item.value_and_note()
+                self._paragraph("Box Text", [m.Text(f"{item.label} — "), m.Strong((value,)), note])
 
     def callout(self, block: m.Callout, style: str) -> None:
         with self._box(block.title):
