@@ -2,7 +2,7 @@
 """Benchmark of the build: prints medians of wall time and peak memory on this machine. Not a test.
 
 Measures: a cold full build (4 documents) with --jobs 1 and --jobs 2; a cold build of the brief edition
-(its 4 documents) beside it; a no-op rebuild; a rebuild after one
+(its 4 documents) beside it, without and with --verify-docx; a no-op rebuild; a rebuild after one
 French paragraph is edited; the floor, WeasyPrint alone rendering the two generated HTML files in one
 process; and a scale run of N copies of the report. Prints the ratios the targets are stated in.
 
@@ -98,6 +98,8 @@ def main() -> None:
     rows["cold, --jobs 2"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "2", *full))
     rows["cold brief, --jobs 1 (4 documents)"] = median_of(
         args.runs, fresh, lambda: build(content, out, "--jobs", "1", "--edition", "brief"))
+    rows["cold brief, --jobs 1, --verify-docx"] = median_of(
+        args.runs, fresh, lambda: build(content, out, "--jobs", "1", "--edition", "brief", "--verify-docx"))
     build_all = lambda: subprocess.run(build(content, out), check=True, cwd=ROOT)  # noqa: E731 - every edition
     rows["no-op rebuild"] = median_of(args.runs, build_all, lambda: build(content, out))
 
@@ -138,6 +140,8 @@ def main() -> None:
     print(f"no-op rebuild:                {rows['no-op rebuild'][0]:.2f} s (target < 0.5 s)")
     brief = rows["cold brief, --jobs 1 (4 documents)"][0] / rows["cold, --jobs 1"][0]
     print(f"brief / full report, cold, --jobs 1: {brief:.2f}   (target <= 0.25)")
+    verified = rows["cold brief, --jobs 1, --verify-docx"][0] / rows["cold, --jobs 1"][0]
+    print(f"  the same with --verify-docx (Word fit laid out in LibreOffice): {verified:.2f}")
 
     print("\nscale: N copies of the report (4 documents each), one cold run each")
     print(f"{'N':>3} {'jobs':>4} {'seconds':>8} {'s/document':>11} {'peak MiB':>9}")

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import libreoffice
 from . import plan as planning
 from .errors import ContentError, UsageError
 
@@ -61,6 +62,9 @@ COMMANDS = """commands:
   review FILE.docx [--format json]
                         list a reviewer's comments and tracked changes in a DOCX,
                         with the content file, line and key each belongs to
+  review FILE.docx --apply [--dry-run] [--format json]
+                        write the tracked changes into the YAML (--dry-run: print
+                        them as a diff, write nothing); list those it cannot apply
   new section ID [--report NAME]
                         add a section to report.yaml and a file for it in every language
   new language CODE TAG [--report NAME]
@@ -74,7 +78,7 @@ Run `build.py review --help` or `build.py new --help` for their options.
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
-                usage="build.py [options]\n       build.py review FILE.docx [--format json]\n"
+                usage="build.py [options]\n       build.py review FILE.docx [--apply [--dry-run]] [--format json]\n"
                       "       build.py new section|language|report ...", epilog=COMMANDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")
@@ -92,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
                    help="record LANG's texts (or those of the given section files) as translated from the current "
                         "reference-language texts, in each report's translations.yaml")
     p.add_argument("--force", action="store_true", help="rebuild every document, even those up to date")
+    p.add_argument("--verify-docx", action="store_true",
+                   help="also lay out each DOCX edition that has a page limit (the brief) in LibreOffice and fail "
+                        "it, as the PDF, when it overflows (about 1.5 s a document; for scheduled builds)")
     p.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                    help="documents built in parallel worker processes (default: the number of cores)")
     p.add_argument("--list-jobs", action="store_true", help="print the independent jobs as JSON and exit")
@@ -230,6 +237,10 @@ def build(args) -> int:
     started = time.perf_counter()
     say = _say(args)
     planning.check_output(args.content, args.output)
+    if args.verify_docx and not libreoffice.soffice():
+        print("build.py: error: --verify-docx lays the DOCX out in LibreOffice, and `soffice` is not installed "
+              "(Debian: apt-get install libreoffice-writer-nogui)", file=sys.stderr)
+        return 2
     try:
         jobs = planning.plan(args.content, args.lang, args.format, args.edition)
     except ContentError as exc:   # returned, not raised: --watch reports it and keeps watching
@@ -238,7 +249,7 @@ def build(args) -> int:
         jobs = planning.shard(jobs, args.shard)
     output = args.output
     manifest = planning.Manifest(output)
-    fingerprints = {job: planning.fingerprint(job) for job in jobs}
+    fingerprints = {job: planning.fingerprint(job, _verified(args, job)) for job in jobs}
     if args.list_jobs:
         print(json.dumps([job.describe(output, fp, manifest.is_current(job, fp, output))
                           for job, fp in fingerprints.items()], indent=2))
@@ -263,6 +274,12 @@ def build(args) -> int:
         _say_summary(args, found)
         return 0
     return _build(args, jobs, work, manifest, fingerprints, unplanned, started)
+
+
+def _verified(args, job) -> str:
+    """A brief DOCX checked in LibreOffice is another build than an unchecked one: --verify-docx on a file
+    built without it rebuilds (and so checks) it."""
+    return "docx layout verified" if args.verify_docx and job.fmt == "docx" and job.definition.get("pages") else ""
 
 
 def _folders_without_jobs(content: Path, jobs, langs, shard) -> list[Path]:
@@ -304,7 +321,7 @@ def _build(args, jobs, work, manifest, fingerprints, unplanned, started) -> int:
     progress = Progress(len(work), args.quiet, verbose=args.verbose)
     try:
         with build_lock(args.output):
-            summaries = run(work, reports, args.output, max(1, args.jobs), progress.done)
+            summaries = run(work, reports, args.output, max(1, args.jobs), progress.done, args.verify_docx)
             by_file = {s["path"]: s for s in summaries}
             for job, _ in work:
                 summary = by_file[str(args.output / job.filename)]

@@ -25,6 +25,8 @@ class YamlDoc:
     file: Path
     data: object
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    text: str = field(default="", repr=False)       # the file's text, and its composed node tree (with the
+    node: object = field(default=None, repr=False)  # marks `review --apply` edits one scalar in place by)
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column of `path`, or of its nearest ancestor the file records."""
@@ -131,7 +133,6 @@ def load_yaml(file: Path, kind: type | None = None):
 
 def read_yaml(file: Path, problems: list[Problem], allow_empty: bool = False) -> YamlDoc | None:
     """Parse `file`; on failure append a located problem and return None."""
-    doc = YamlDoc(file, None)
     try:
         raw = _read_limited(file)
     except OSError as exc:
@@ -149,6 +150,13 @@ def read_yaml(file: Path, problems: list[Problem], allow_empty: bool = False) ->
         problems.append(Problem(file, line, None, "", f"text is not valid UTF-8 (byte {raw[exc.start]:#04x})",
                                 "save the file as UTF-8"))
         return None
+    return parse_yaml(file, text, problems, allow_empty)
+
+
+def parse_yaml(file: Path, text: str, problems: list[Problem], allow_empty: bool = False) -> YamlDoc | None:
+    """Parse the text of `file` (read_yaml's checks after reading); on failure append a located problem and
+    return None."""
+    doc = YamlDoc(file, None, text=text)
     conflict = _CONFLICT.search(text)
     if conflict:
         problems.append(Problem(file, text.count("\n", 0, conflict.start()) + 1, 1, "", "unresolved merge "
@@ -179,6 +187,7 @@ def read_yaml(file: Path, problems: list[Problem], allow_empty: bool = False) ->
     except yaml.YAMLError as exc:
         problems.append(Problem(file, None, None, "", f"YAML syntax: {exc}", "check the file's syntax"))
         return None
+    doc.node = node
     if node is None and allow_empty:
         return doc
     if node is None:

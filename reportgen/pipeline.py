@@ -26,6 +26,7 @@ from .plan import TEMPORARY, Job, file_digest, tool_versions
 from .validate import RawReport, load_report
 
 _REPORTS: dict[str, RawReport] = {}   # set before workers fork, so they inherit the validated content
+_VERIFY_DOCX_FIT = False               # --verify-docx, set the same way
 
 
 def report_folders(content: Path) -> list[Path]:
@@ -209,8 +210,10 @@ def build_job(job: Job, output: Path, fingerprint: str) -> dict:
     images = {chart.id: cached_images(chart, output / ".cache" / "charts")[IMAGE_FORMAT[job.fmt]]
               for chart in report.charts}
     target = output / job.filename
+    options = {"verify_fit": True} if job.fmt == "docx" and _VERIFY_DOCX_FIT else {}
     with source_date_epoch(report.date):
-        info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint)))
+        info = write_atomically(target, lambda tmp: writer(job.fmt)(report, tmp, images, provenance(fingerprint),
+                                                                    **options))
     return {"path": str(target), "report": job.report, "edition": job.edition, "lang": job.lang, "format": job.fmt,
             "fingerprint": fingerprint, "pages": info.get("pages"), "bytes": target.stat().st_size,
             "sha256": file_digest(target),
@@ -259,10 +262,14 @@ def _run_one(job: Job, output: Path, fingerprint: str) -> dict:
                 "exit_code": getattr(exc, "exit_code", 1)}
 
 
-def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path, workers: int, on_done) -> list[dict]:
-    """Build every (job, fingerprint); call on_done(job, summary) as each finishes; return the summaries."""
+def run(work: list[tuple[Job, str]], reports: dict[str, RawReport], output: Path, workers: int, on_done,
+        verify_docx: bool = False) -> list[dict]:
+    """Build every (job, fingerprint); call on_done(job, summary) as each finishes; return the summaries.
+    verify_docx: lay out each DOCX edition with a page limit in LibreOffice and fail it if it overflows."""
+    global _VERIFY_DOCX_FIT
     _REPORTS.clear()
     _REPORTS.update(reports)
+    _VERIFY_DOCX_FIT = verify_docx   # read by build_job in this process or in the forked workers
     summaries = []
     if workers <= 1 or len(work) <= 1:
         for job, fingerprint in work:
@@ -336,7 +343,8 @@ class Progress:
             print(f"{job.filename}: warning: {message}", file=sys.stderr)
         if self.quiet:
             return
-        pages = f"{summary['pages']} pages, " if summary.get("pages") else ""
+        count = summary.get("pages")
+        pages = f"{count} page{'s' if count != 1 else ''}, " if count else ""
         line = f"wrote {summary['path']} ({pages}{summary['bytes'] / 1024:.0f} KiB, {summary['seconds']:.1f} s)"
         self._clear()
         print(line, file=self.stream)

@@ -79,9 +79,10 @@ def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
     """Every (report, edition, language, format) job, every edition unless `only_editions` picks some; a report
     whose report.yaml cannot be read fails the whole run, whatever --lang or --shard select, so a broken
     report is never skipped silently."""
-    jobs, problems = [], []
+    jobs, problems, known = [], [], set()
     for folder in sorted(p for p in content.iterdir() if (p / "report.yaml").is_file()) if content.is_dir() else []:
         languages, declared = _declared(folder, problems)
+        known.update(declared)
         for edition, definition in declared.items():
             if only_editions is not None and edition not in only_editions:
                 continue
@@ -89,7 +90,18 @@ def plan(content: Path, langs: tuple[str, ...] | None, formats: tuple[str, ...],
                         for lang in languages if langs is None or lang in langs for fmt in formats)
     if problems:
         raise ContentError(problems)
+    _check_editions_exist(only_editions, known)
     return sorted(jobs, key=lambda j: (FORMAT_ORDER[j.fmt], j.edition != editions.FULL, j.report, j.lang, j.edition))
+
+
+def _check_editions_exist(wanted: tuple[str, ...] | None, known: set[str]) -> None:
+    """--edition names only editions some report declares: a typo is a usage error, not "nothing to build"."""
+    unknown = [name for name in wanted or () if name not in known]
+    if unknown and known:
+        import difflib
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        raise UsageError(f"--edition {','.join(wanted)}: no report declares {', '.join(map(repr, unknown))}"
+                         + (f"; did you mean '{close[0]}'?" if close else "") + f" (editions: {', '.join(sorted(known))})")
 
 
 # Relative cost of a document by format, measured on the real report: a PDF takes about four DOCX.

@@ -24,6 +24,8 @@ from .load import open_regular
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 DC = "http://purl.org/dc/elements/1.1/"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+BOLD_STYLES, ITALIC_STYLES = ("Strong", "StrongEmphasis"), ("Emphasis", "StrongEmphasis")
 
 
 def _w(tag: str) -> str:
@@ -42,6 +44,7 @@ class Place:
     new: bool = False         # a paragraph the reviewer added: `item` is then the one it follows
     text: str = ""            # the paragraph as built (inserted text left out), for matching by text
     accepted: str = ""        # the paragraph with every tracked change accepted (what `review --apply` writes)
+    formats: list = field(default_factory=list)   # (start, end, {"strong", "em", "link"}) of inserted text in it
 
 
 UNTAGGED = "untagged"   # Remark.content_control of a control whose tag is lost and not found in the source map
@@ -240,6 +243,7 @@ class _Walk:
         self.anchor, self.item, self.row = COVER, -1, -1
         self.paragraphs: list[dict] = []      # the open paragraphs (text boxes nest them)
         self.inserted_depth = 0
+        self.external_links = 0                # open w:hyperlink elements to a web address
         self.passage: list[str] = []          # text since the oldest open comment range; dropped when none is
         self.passage_length = 0
         self.open_ranges: dict[str, tuple[int, Place]] = {}   # comment id -> passage offset and place of its start
@@ -267,7 +271,7 @@ class _Walk:
         if tag == _w("p"):
             self.item += 1
             self.paragraphs.append({"place": Place(self.anchor, self.item, self.row), "kept": 0, "inserted": 0,
-                                    "text": [], "accepted": [], "accepted_length": 0})
+                                    "text": [], "accepted": [], "accepted_length": 0, "formats": []})
         elif tag == _w("bookmarkStart") and element.get(_w("name"), "").startswith("a_"):
             # The bookmark sits inside its block's first paragraph: what came before it in that paragraph (an
             # insertion LibreOffice put ahead of it) belongs to the block too.
@@ -279,6 +283,8 @@ class _Walk:
             self.row += 1
         elif tag == _w("ins"):
             self.inserted_depth += 1
+        elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
+            self.external_links += 1
         elif tag == _w("commentRangeStart"):
             self.open_ranges.setdefault(element.get(_w("id")), (self.passage_length, self.place(), self.control()))
         elif tag == _w("sdt"):
@@ -308,6 +314,9 @@ class _Walk:
                     if paragraph["kept"] <= MAX_TEXT:
                         paragraph["text"].append(text)
                 if tag == _w("t"):
+                    if self.inserted_depth and len(paragraph["formats"]) < 1000:
+                        end = paragraph["accepted_length"] + len(text)
+                        paragraph["formats"].append((end - len(text), end, self.formats(element)))
                     paragraph["accepted_length"] += len(text)
                     if paragraph["accepted_length"] <= MAX_TEXT:
                         paragraph["accepted"].append(text)
@@ -339,17 +348,33 @@ class _Walk:
                                            changed, "", None, place=self.place(), control=self.control()))
         elif tag == _w("sdt") and self.controls:
             self.controls.pop()
+        elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
+            self.external_links -= 1
         elif tag == _w("footnoteReference"):
             if len(self.footnote_places) < 10_000:
                 self.footnote_places[element.get(_w("id"))] = self.place()
         elif tag == _w("p") and self.paragraphs:
             self.end_paragraph(element)
 
+    def formats(self, text_element) -> frozenset:
+        """How a run of inserted text is set: bold, italic (character style or direct), in a web link."""
+        found = {"link"} if self.external_links else set()
+        properties = text_element.getparent().find(_w("rPr")) if text_element.getparent() is not None else None
+        if properties is not None:
+            style = properties.find(_w("rStyle"))
+            style = style.get(_w("val"), "") if style is not None else ""
+            for name, styles, direct in (("strong", BOLD_STYLES, "b"), ("em", ITALIC_STYLES, "i")):
+                switch = properties.find(_w(direct))
+                if style in styles or (switch is not None and switch.get(_w("val"), "true") not in ("0", "false")):
+                    found.add(name)
+        return frozenset(found)
+
     def end_paragraph(self, element) -> None:
         paragraph = self.paragraphs.pop()
         place = paragraph["place"]
         place.text = "".join(paragraph["text"])
         place.accepted = "".join(paragraph["accepted"])
+        place.formats = paragraph["formats"]
         if paragraph["inserted"] and not paragraph["kept"]:
             # All its text is the reviewer's: a new paragraph or list item after the one before it.
             self.item -= 1
@@ -581,13 +606,24 @@ def main(argv: list[str], content: Path) -> int:
     parser.add_argument("docx", type=Path, help="the DOCX that came back from a reviewer")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--content", type=Path, default=content, help="content folder (default: content/)")
+    parser.add_argument("--apply", action="store_true",
+                        help="write the tracked insertions and deletions into the YAML of their paragraphs; list "
+                             "those that cannot be (in a figure value, citation or reference, or text changed "
+                             "since the build: exit 1) and the comments, as a to-do list")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with --apply: print the changes as a unified diff of the YAML files; write nothing")
     args = parser.parse_args(argv)
+    if args.dry_run and not args.apply:
+        parser.error("--dry-run goes with --apply")
     try:
         reviewed = read_remarks(args.docx)
     except UNREADABLE as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         print(f"build.py review: error: {args.docx}: not a readable DOCX ({clean(reason)})", file=sys.stderr)
         return 2
+    if args.apply:
+        from .apply import run
+        return run(reviewed, args.content, content.parent, args.format, args.dry_run)
     all_located = locate(reviewed, args.content)
     remarks = reviewed.remarks
     if args.format == "json":

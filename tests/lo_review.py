@@ -2,11 +2,12 @@
 
 Run with the system Python, which has `uno` (Debian package python3-uno), not the project's venv:
 
-    /usr/bin/python3 tests/lo_review.py resave|review IN.docx OUT.docx
+    /usr/bin/python3 tests/lo_review.py resave|review|edit IN.docx OUT.docx
 
 `review` records tracked changes as a LibreOffice user types them: an insertion at the start of the first
 bullet (LibreOffice saves it ahead of the block's bookmark), a new bullet after it, and a footnote at the end of
-the body's first paragraph. `resave` opens and saves a file with LibreOffice, nothing changed: what comes back
+the body's first paragraph. `edit` records the edits `review --apply` writes back: a word replaced in the body's
+first paragraph (found with LibreOffice's search) and a word typed at the start of the first bullet. `resave` opens and saves a file with LibreOffice, nothing changed: what comes back
 from a reviewer who comments in LibreOffice. (LibreOffice 7.4 headless, listening for UNO, crashes on any
 comment, inserted or loaded, so the tests add comments with python-docx and re-save them through LibreOffice's
 command line, which handles them.)
@@ -70,6 +71,16 @@ def review(document) -> None:
     note.insertString(note.getStart(), "A reviewer's note", False)
 
 
+def edit(document) -> None:
+    """Tracked edits of the text, as a LibreOffice user types them."""
+    document.RecordChanges = True
+    search = document.createSearchDescriptor()
+    search.SearchString, search.SearchWords = "many", True
+    document.findFirst(search).setString("a lot")
+    bullet = next(p for p in paragraphs(document) if "Bullet" in p.ParaStyleName)
+    document.getText().insertString(bullet.getStart(), "Very ", False)
+
+
 def resave(source: Path, target: Path, folder: Path) -> None:
     """Open and save with LibreOffice's own command line (Word 2007 XML filter), nothing changed."""
     working = folder / source.name
@@ -99,7 +110,7 @@ def main(mode: str, source: Path, target: Path) -> None:
             document = desktop.loadComponentFromURL(working.as_uri(), "_blank", 0, ())
             if document is None:
                 raise SystemExit(f"LibreOffice could not open {source}")
-            review(document)
+            {"review": review, "edit": edit}[mode](document)
             document.storeToURL(target.resolve().as_uri(), (prop("FilterName", "MS Word 2007 XML"),))
             document.close(True)
             try:

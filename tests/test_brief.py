@@ -160,22 +160,54 @@ def test_edition_option_picks_editions_and_names_files(mini_with_ask, tmp_path):
     assert "up to date" in every.stdout   # the ask was already built
 
 
+def _lengthen_the_ask(content) -> None:
+    """Both languages (parity) get a recommendation action far too long for the one-page ask."""
+    for lang, word in (("en", "Longer"), ("fr", "Plus long")):
+        second = content / "mini" / lang / "second.yaml"
+        text = second.read_text(encoding="utf-8")
+        action = re.search(r"action: (.*)\n", text).group(1)
+        second.write_text(text.replace(f"action: {action}", f"action: {action} " + f"{word} text. " * 400, 1),
+                          encoding="utf-8")
+
+
+def test_an_unknown_edition_is_a_usage_error_naming_the_declared_ones(mini_with_ask, tmp_path):
+    result = run_build("--content", str(mini_with_ask), "--output", str(tmp_path / "out"), "--edition", "full,aks")
+    assert result.returncode == 2
+    assert "--edition full,aks: no report declares 'aks'; did you mean 'ask'? (editions: ask, full)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_edition_that_overflows_fails_and_keeps_the_previous_file(mini_with_ask, tmp_path):
     out = tmp_path / "out"
     assert run_build("--content", str(mini_with_ask), "--output", str(out), "--edition", "ask",
                      "--format", "pdf").returncode == 0
     before = (out / "mini-ask.fr.pdf").read_bytes()
-    for lang, word in (("en", "Longer"), ("fr", "Plus long")):   # both languages: parity
-        second = mini_with_ask / "mini" / lang / "second.yaml"
-        text = second.read_text(encoding="utf-8")
-        action = re.search(r"action: (.*)\n", text).group(1)
-        second.write_text(text.replace(f"action: {action}", f"action: {action} " + f"{word} text. " * 400, 1),
-                          encoding="utf-8")
+    _lengthen_the_ask(mini_with_ask)
     result = run_build("--content", str(mini_with_ask), "--output", str(out), "--edition", "ask", "--format", "pdf")
     assert result.returncode == 2
     match = re.search(r"mini-ask\.fr: (\d+) pages, must fit on 1 \(about (\d+) lines too long\)", result.stderr)
     assert match and int(match.group(1)) >= 2 and int(match.group(2)) > 10, result.stderr
     assert (out / "mini-ask.fr.pdf").read_bytes() == before
+
+
+def test_verify_docx_lays_the_docx_edition_out_in_libreoffice_and_refuses_an_overflow(mini_with_ask, tmp_path):
+    out = tmp_path / "out"
+    args = ("--content", str(mini_with_ask), "--output", str(out), "--edition", "ask", "--format", "docx", "-v")
+    plain = run_build(*args)
+    assert plain.returncode == 0, plain.stderr
+    assert "page count not checked" in plain.stdout
+    verified = run_build(*args, "--verify-docx")   # the same content, now checked: rebuilt, not "up to date"
+    assert verified.returncode == 0, verified.stderr
+    assert "page count from LibreOffice's layout" in verified.stdout
+    assert re.search(r"wrote \S+mini-ask\.fr\.docx \(1 page,", verified.stdout), verified.stdout
+    before = (out / "mini-ask.fr.docx").read_bytes()
+    _lengthen_the_ask(mini_with_ask)
+    result = run_build(*args, "--verify-docx")
+    assert result.returncode == 2
+    match = re.search(r"mini-ask\.fr\.docx: (\d+) pages in LibreOffice, must fit on 1", result.stderr)
+    assert match and int(match.group(1)) >= 2, result.stderr
+    assert (out / "mini-ask.fr.docx").read_bytes() == before
+    assert run_build(*args).returncode == 0   # without the check, the build does not lay it out
 
 
 EDITION_ERRORS = [

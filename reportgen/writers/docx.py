@@ -63,8 +63,10 @@ class TocEntry:
 
 
 class DocxWriter:
-    def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str]):
+    def __init__(self, report: m.Report, images: dict[str, bytes], provenance: dict[str, str],
+                 verify_fit: bool = False):
         self.report, self.images, self.provenance = report, images, provenance
+        self.verify_fit = verify_fit   # an edition with a page limit: lay it out in LibreOffice and check it
         self.sources = {source.number: source for source in report.sources}
         self._style_ids: dict[str, str] = {}
         self.document = docx.Document(str(REFERENCE))
@@ -548,14 +550,16 @@ class DocxWriter:
         props.identifier = f"{report.id}.{report.lang}"
         props.version = report.version
 
-    def _app_properties(self, pages: int) -> None:
-        """docProps/app.xml as this program wrote it (python-docx's template claims Word, one page)."""
+    def _app_properties(self, pages: int | None) -> None:
+        """docProps/app.xml as this program wrote it (python-docx's template claims Word, one page); the page
+        count only when a layout gave it."""
         from ..text import report_texts
         words = sum(len(text.split()) for text in report_texts(self.report))
         xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
                'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-               f'<Application>reportgen</Application><DocSecurity>0</DocSecurity><Pages>{pages}</Pages>'
+               f'<Application>reportgen</Application><DocSecurity>0</DocSecurity>'
+               + (f'<Pages>{pages}</Pages>' if pages else '') +
                f'<Words>{words}</Words><ScaleCrop>false</ScaleCrop><LinksUpToDate>false</LinksUpToDate>'
                '<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged></Properties>')
         package = self.document.part.package
@@ -874,7 +878,8 @@ def normalized_zip(data: bytes, date: dt.date) -> bytes:
     return out.getvalue()
 
 
-def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None) -> dict:
+def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, provenance: dict | None = None,
+          verify_fit: bool = False) -> dict:
     if images is None:
         from .html import render_charts
         images = render_charts(report, "png")
@@ -882,6 +887,6 @@ def write(report: m.Report, path: Path, images: dict[str, bytes] | None = None, 
         from .docx_brief import BriefDocxWriter as writer_class
     else:
         writer_class = DocxWriter
-    writer = writer_class(report, images, provenance or {})
+    writer = writer_class(report, images, provenance or {}, verify_fit)
     path.write_bytes(writer.build())
     return {"pages": writer.pages, "details": writer.details}

@@ -7,12 +7,16 @@ document, not direct formatting of its paragraphs.
 """
 from __future__ import annotations
 
+import subprocess
+
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from .. import libreoffice
 from .. import model as m
+from ..errors import BuildError
 from ..reference_docx import ACCENT, MUTED
 from ..editions import DoesNotFit, filename
 from .docx import TABLE_STYLE, DocxWriter, _table_description, bookmark_name, source_bookmark
@@ -34,18 +38,30 @@ class BriefDocxWriter(DocxWriter):
         self._tune_styles()
         self._page()
         self._masthead()
-        for part in self.report.edition.parts:
-            self._part(part)
+        parts = self.report.edition.parts
+        for index, part in enumerate(parts):
+            self._part(part, _starts_page_two(parts, index, self.report.edition.pages))
         self._brief_sources()
 
     def _paginate(self) -> None:
-        """The page count from LibreOffice's layout, when it is installed: a brief that Word-like layout
-        puts on more pages than the edition allows is not written, as for the PDF."""
-        super()._paginate()
+        """With --verify-docx, the page count from LibreOffice's layout: a brief that it puts on more pages
+        than the edition allows is not written, as for the PDF. Without it, no layout pass (it is most of the
+        brief's DOCX build time): the page count is left out of the file and the tests check the layout."""
         edition = self.report.edition
-        if edition.pages and self.pages > edition.pages and self.details[-1].endswith("from LibreOffice's layout"):
-            name = filename(self.report.id, edition.name, self.report.lang, "docx")
-            raise DoesNotFit(f"{name}: {self.pages} pages in LibreOffice, must fit on {edition.pages}")
+        if not self.verify_fit:
+            self._app_properties(None)
+            self.details.append("page count not checked (--verify-docx lays the brief out in LibreOffice)")
+            return
+        name = filename(self.report.id, edition.name, self.report.lang, "docx")
+        try:
+            laid_out = libreoffice.layout(self._save())
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            raise BuildError(f"{name}: LibreOffice could not lay out the brief to check its pages: {exc}") from exc
+        self.pages = laid_out.pages
+        self._app_properties(laid_out.pages)
+        self.details.append("page count from LibreOffice's layout")
+        if edition.pages and laid_out.pages > edition.pages:
+            raise DoesNotFit(f"{name}: {laid_out.pages} pages in LibreOffice, must fit on {edition.pages}")
 
     def _tune_styles(self) -> None:
         styles = self.document.styles
@@ -90,7 +106,7 @@ class BriefDocxWriter(DocxWriter):
         self._paragraph("Subtitle", [m.Text(report.subtitle)])
         self._paragraph("Cover Line", [m.Text("  ·  ".join(edition.dates))])
 
-    def _part(self, part) -> None:
+    def _part(self, part, new_page: bool = False) -> None:
         if isinstance(part, m.Section):
             heading = self._paragraph("Heading 1", [m.Text(part.title)])
             self._bookmark(heading, bookmark_name(part.id))
@@ -99,17 +115,17 @@ class BriefDocxWriter(DocxWriter):
             for child in part.children:
                 self.section(child)
         elif isinstance(part, m.Recommendations):
-            self._recommendations_table(part)
+            self._recommendations_table(part, new_page)
         elif isinstance(part, m.Figure):
             self.figure(part, "Body Text")
             self._shrink_last_picture(CHART_WIDTH_MM)
         else:
             self.block(part)
 
-    def _recommendations_table(self, block: m.Recommendations) -> None:
+    def _recommendations_table(self, block: m.Recommendations, new_page: bool) -> None:
         labels = self.report.labels
         heading = self._paragraph("Heading 1", [m.Text(labels["brief"]["recommendations"])])
-        heading.paragraph_format.page_break_before = True   # page 1 the judgment, page 2 what to do (as the PDF)
+        heading.paragraph_format.page_break_before = new_page
         self._bookmark(heading, bookmark_name(block.anchor))
         columns = [f.key for f in block.items[0].fields if f.key not in TEXT_FIELDS]
         header = [labels["brief"]["rank"], labels["brief"]["recommendation"],
@@ -157,6 +173,14 @@ class BriefDocxWriter(DocxWriter):
             self._bookmark(paragraph, source_bookmark(source.number))
         line = edition.derived_from.format(file=f"{edition.full_report}.docx")
         self._paragraph("Caption", [m.Text(line)])
+
+
+def _starts_page_two(parts, index: int, pages: int | None) -> bool:
+    """Page 1 the judgment, page 2 what to do about it: in a two-page edition, recommendations that follow a
+    section and a key-figures block open page 2 (brief.css: .pages-2 .part-section + .part-keyfigures +
+    .part-recommendations)."""
+    return (pages == 2 and isinstance(parts[index], m.Recommendations) and index >= 2
+            and isinstance(parts[index - 2], m.Section) and isinstance(parts[index - 1], m.KeyFigures))
 
 
 def _short_column_widths(columns: list[str]) -> list[float]:

@@ -1,0 +1,681 @@
+"""`build.py review FILE.docx --apply [--dry-run]`: a reviewer's tracked changes written back into the YAML.
+
+`review` reads each paragraph twice, as built and with every tracked change accepted, and locates it through
+the source map (the content file, key and rendered text of every place). Here the two texts are diffed word by
+word, and each change is mapped back onto the source string through an alignment of that string with what it
+renders: markup and placeholders the reviewer did not touch are kept; an edit inside a rendered placeholder
+(a figure value, a citation, a cross-reference) or in a label the templates write is listed, never applied.
+The new string is written into the YAML scalar in place, in its own style (plain, quoted, block), so the rest
+of the file keeps its bytes; the edited file is parsed again and must differ from the old one in that value only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import model as m
+from .inline import REF_KINDS, parse_inline
+from .load import key_path, parse_yaml
+from .locale import Locale, quotation_marks
+from .review import MAX_TEXT, Locator, Remark, Reviewed, clean
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_MARKUP = set("*_[]`\\")          # characters of inline markup that render as nothing
+
+
+class Unmapped(Exception):
+    """An edit that cannot be written back without guessing: listed, with the reason."""
+
+
+@dataclass
+class Change:
+    """One edit of a paragraph: applied to its YAML string, or listed with the reason it was not."""
+    file: str                 # as printed: content/belgium/en/x.yaml
+    line: int | None
+    key: str
+    old: str                  # the words replaced, as the reviewer saw them
+    new: str                  # the words the reviewer typed
+    author: str = ""
+    reason: str = ""          # why it was listed; empty when applied
+    control: str = ""         # the placeholder it touches: value:<id>, cite:<id>...
+    data_file: str = ""       # where that value or source is defined
+
+    def as_dict(self) -> dict:
+        optional = ("reason", "control", "data_file")
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in optional or v}
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: {self.key}" if self.file else "(no content location)"
+        what = (f'"{_quote(self.old)}" -> "{_quote(self.new)}"' if self.old and self.new else
+                f'deleted "{_quote(self.old)}"' if self.old else f'inserted "{_quote(self.new)}"')
+        by = f" by {clean(self.author)}" if self.author else ""
+        why = f" [{clean(self.reason)}]" if self.reason else ""
+        return f"{where}: {what}{by}{why}"
+
+
+def _quote(text: str) -> str:
+    text = " ".join(clean(text).split())
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+# ---- typography back to plain typing --------------------------------------------------------------------
+
+
+def plain_typing(text: str, locale: Locale) -> str:
+    """What the reviewer typed, as the author types it: the pipeline's typography undone (Locale.typography:
+    ’ for ', the language's quotation marks for ", no-break and narrow no-break spaces for spaces)."""
+    start, end = quotation_marks(locale.babel)
+    text = re.sub(re.escape(start) + "[ \u00a0\u202f]*", '"', text)
+    text = re.sub("[ \u00a0\u202f]*" + re.escape(end), '"', text)
+    return text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _words(text: str) -> list[str]:
+    """The text's words and signs, spacing left out: two texts that read the same compare equal."""
+    return [token for token in _TOKEN.findall(text) if not token.isspace()]
+
+
+# ---- a source string and what it renders ----------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """The plain text a content string renders (before typography), each character with the source range
+    it comes from and the markup spans (bold, italic, link) enclosing it."""
+    text: str = ""
+    source: list = field(default_factory=list)      # per character: (start, end) in the source string
+    spans: list = field(default_factory=list)       # per character: the ids of the spans enclosing it
+    bounds: dict = field(default_factory=dict)      # span id -> (start, end) in the source, delimiters included
+    kinds: dict = field(default_factory=dict)       # span id -> strong | em | link
+    atoms: list = field(default_factory=list)       # (start, end, kind, id) of each placeholder in `text`
+
+
+def render(source: str, placeholder) -> Rendered:
+    """Align `source` with its plain text, found by parse_inline (the pipeline's own parser): its text
+    characters are met in order in the source, with only markup characters between them."""
+    out = Rendered()
+    position = len(source) - len(source.lstrip())
+    open_spans: list[int] = []
+
+    def skip_to(index: int) -> None:
+        if any(ch not in _MARKUP and not ch.isspace() for ch in source[position:index]):
+            raise Unmapped("the text's markup could not be aligned with what it renders")
+
+    def walk(spans) -> None:
+        nonlocal position
+        for span in spans:
+            if span.kind == "text":
+                for char in span.text:
+                    index = position
+                    while index < len(source) and source[index] != char and not (char == " " and source[index] == "\n"):
+                        index += 1
+                    if index == len(source):
+                        raise Unmapped("the text's markup could not be aligned with what it renders")
+                    skip_to(index)
+                    out.text += char
+                    out.source.append((index, index + 1))
+                    out.spans.append(tuple(open_spans))
+                    position = index + 1
+            elif span.kind in REF_KINDS:
+                token = f"{{{span.kind}:{span.text}}}"
+                index = source.find(token, position)
+                if index < 0:
+                    raise Unmapped("a placeholder could not be found in the text")
+                skip_to(index)
+                shown = placeholder(span.kind, span.text)
+                out.atoms.append((len(out.text), len(out.text) + len(shown), span.kind, span.text))
+                out.text += shown
+                out.source.extend([(index, index + len(token))] * len(shown))
+                out.spans.extend([tuple(open_spans)] * len(shown))
+                position = index + len(token)
+            else:
+                ident, start = len(out.bounds), position
+                out.bounds[ident], out.kinds[ident] = (start, start), span.kind
+                open_spans.append(ident)
+                walk(span.children)
+                open_spans.pop()
+                position = _span_end(source, position, span.kind)
+                out.bounds[ident] = (start, position)
+
+    walk(parse_inline(source))
+    return out
+
+
+def _span_end(source: str, position: int, kind: str) -> int:
+    """Where a span's closing delimiter ends: `**`, `*`, `_`, or `](url)` of a link."""
+    if kind != "link":
+        while position < len(source) and source[position] in "*_":
+            position += 1
+        return position
+    index = source.find("](", position)
+    if index < 0 or source[position:index].strip("*_`\\"):
+        raise Unmapped("a link's markup could not be aligned with what it renders")
+    depth, index = 0, index + 1
+    while index < len(source):
+        depth += {"(": 1, ")": -1}.get(source[index], 0)
+        index += 1
+        if depth == 0:
+            return index
+    raise Unmapped("a link's markup could not be aligned with what it renders")
+
+
+# ---- a paragraph's edits mapped onto its source string ---------------------------------------------------
+
+
+@dataclass
+class Edit:
+    start: int          # range in the rendered text as built (the source map's text)
+    end: int
+    new: str            # what the reviewer typed there, as accepted
+    old: str
+    formats: frozenset = frozenset()   # how the typed text is set (bold, italic, link), where every part agrees
+
+
+def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
+    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `formats`
+    are the (start, end, formats) of inserted runs in `after`."""
+    a, b = _TOKEN.findall(before), _TOKEN.findall(after)
+    offsets, new_offsets = _offsets(a), _offsets(b)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]),
+                 _common_format(formats, new_offsets[j1], new_offsets[j2], after))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _offsets(tokens: list[str]) -> list[int]:
+    offsets = [0]
+    for token in tokens:
+        offsets.append(offsets[-1] + len(token))
+    return offsets
+
+
+def _common_format(formats: list, start: int, end: int, text: str) -> frozenset:
+    """The formatting every visible character of text[start:end] was typed with."""
+    found = None
+    for run_start, run_end, run_formats in formats:
+        if run_start < end and start < run_end and text[max(start, run_start):min(end, run_end)].strip():
+            found = run_formats if found is None else found & run_formats
+    return found or frozenset()
+
+
+def _boundaries(shown: str, rendered: str) -> list[int | None]:
+    """For each position of the text as shown (with typography), the same position in the rendered text
+    before typography; None inside a typographic change, where no position corresponds."""
+    mapping: list[int | None] = [None] * (len(shown) + 1)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, shown, rendered, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1 + 1):
+                mapping[i1 + k] = j1 + k
+        else:
+            mapping[i1] = j1 if mapping[i1] is None else mapping[i1]
+            mapping[i2] = j2
+    return mapping
+
+
+def source_range(rendered: Rendered, start: int, end: int, source: str, formats: frozenset = frozenset(),
+                 deleting: bool = False) -> tuple[int, int]:
+    """The range of the source string that renders [start, end): whole spans taken along when a deletion
+    empties them, an insertion put inside the bold, italic or link beside it only when it was typed so.
+    Unmapped when no range does it alone."""
+    for atom_start, atom_end, kind, ident in rendered.atoms:
+        inside = atom_start < end and start < atom_end if start < end else atom_start < start < atom_end
+        if inside:
+            raise Unmapped(f"inside a placeholder ({kind}:{ident})")
+    if start == end:
+        return (_insertion_point(rendered, start, source, formats),) * 2
+    first, last = rendered.source[start][0], rendered.source[end - 1][1]
+    for ident, (span_start, span_end) in rendered.bounds.items():
+        covered = [i for i, spans in enumerate(rendered.spans) if ident in spans]
+        within = [i for i in covered if start <= i < end]
+        if deleting and within and len(within) == len(covered):
+            first, last = min(first, span_start), max(last, span_end)
+        elif first < span_start < last or first < span_end < last:
+            raise Unmapped("the change crosses the edge of bold, italic or link text")
+    return first, last
+
+
+def _insertion_point(rendered: Rendered, at: int, source: str, formats: frozenset) -> int:
+    """Where text typed between two rendered characters goes: inside the bold, italic or link text that
+    ends before it or starts after it when it was typed so (LibreOffice carries the formatting on), else
+    outside, after the markup that closes there and before the markup that opens."""
+    before = rendered.spans[at - 1] if at > 0 else ()
+    after = rendered.spans[at] if at < len(rendered.spans) else ()
+    common = 0
+    while common < min(len(before), len(after)) and before[common] == after[common]:
+        common += 1
+    depth = _depth(rendered, before, common, formats)
+    if depth > common or len(after) == common:
+        if depth == len(before):
+            return rendered.source[at - 1][1] if at > 0 else len(source) - len(source.lstrip())
+        return rendered.bounds[before[depth]][1]
+    depth = _depth(rendered, after, common, formats)
+    return rendered.source[at][0] if depth == len(after) else rendered.bounds[after[depth]][0]
+
+
+def _depth(rendered: Rendered, spans: tuple, common: int, formats: frozenset) -> int:
+    """How many of `spans` (outermost first) the typed text stays inside: those beyond `common` whose kind
+    it was typed with."""
+    depth = common
+    while depth < len(spans) and rendered.kinds[spans[depth]] in formats:
+        depth += 1
+    return depth
+
+
+def apply_edits(source: str, edits: list[tuple[int, int, str]]) -> str:
+    """The source string with each (start, end, new) range replaced; a space doubled by a deletion is dropped."""
+    for start, end, new in sorted(edits, reverse=True):
+        if not new and start > 0 and source[start - 1:start] == " " and source[end:end + 1] in (" ", ""):
+            start -= 1
+        elif not new and start == 0:
+            end = len(source) - len(source[end:].lstrip(" "))
+        source = source[:start] + new + source[end:]
+    return source
+
+
+# ---- YAML scalars edited in place ------------------------------------------------------------------------
+
+
+def find_node(root, path: tuple):
+    node = root
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if key.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+        if node is None:
+            return None
+    return node
+
+
+def _units(text: str, node) -> list[tuple[int, int, str]]:
+    """The scalar's characters in the file, as (start, end, value) pieces whose values make up its value:
+    escapes, doubled quotes, folded line breaks and indentation are pieces of their own."""
+    start, end, style = node.start_mark.index, node.end_mark.index, node.style
+    if style in ('"', "'"):
+        start, end = start + 1, end - 1
+    elif style in ("|", ">"):
+        start = text.index("\n", start) + 1
+        first_line = next((line for line in text[start:end].split("\n") if line.strip()), "")
+        indent = len(first_line) - len(first_line.lstrip(" "))
+    units, index = [], start
+    while index < end:
+        char = text[index]
+        if char in " \t\n" and style not in ("|", ">"):
+            stop = index
+            while stop < end and text[stop] in " \t\n":
+                stop += 1
+            breaks = text.count("\n", index, stop)
+            value = text[index:stop] if not breaks else " " if breaks == 1 else "\n" * (breaks - 1)
+            units.append((index, stop, value))
+            index = stop
+        elif style == '"' and char == "\\":
+            length = {"x": 4, "u": 6, "U": 10}.get(text[index + 1], 2)
+            units.append((index, index + length, yaml.safe_load(f'"{text[index:index + length]}"')))
+            index += length
+        elif style == "'" and text.startswith("''", index):
+            units.append((index, index + 2, "'"))
+            index += 2
+        elif style in ("|", ">") and (index == start or text[index - 1] == "\n") and char == " ":
+            stop = index
+            while stop < end and stop - index < indent and text[stop] == " ":
+                stop += 1
+            units.append((index, stop, ""))           # the block's indentation
+            index = stop
+        elif style in ("|", ">") and char == "\n":
+            units.append((index, index + 1, _block_break(text, index, end, style)))
+            index += 1
+        else:
+            units.append((index, index + 1, char))
+            index += 1
+    return _trailing(units, node.value)
+
+
+def _block_break(text: str, index: int, end: int, style: str) -> str:
+    """A line break of a block scalar: kept in `|`; in `>`, a space between two lines of text, nothing before
+    an empty line, and a line break for each empty line."""
+    if style == "|":
+        return "\n"
+    line_start = text.rfind("\n", 0, index) + 1
+    if not text[line_start:index].strip():
+        return "\n"
+    next_end = text.find("\n", index + 1)
+    following = text[index + 1:next_end if next_end >= 0 else end]
+    return " " if following.strip() else ""
+
+
+def _trailing(units: list, value: str) -> list:
+    """A block scalar's final line breaks follow its chomping indicator, not its text: its last piece
+    carries what the value has there."""
+    joined = "".join(piece for _, _, piece in units)
+    if joined == value or not units:
+        return units
+    while units and not units[-1][2].strip():
+        units.pop()
+    joined = "".join(piece for _, _, piece in units)
+    if not value.startswith(joined):
+        raise Unmapped("the YAML scalar could not be read piece by piece")
+    end = units[-1][1] if units else 0
+    return [*units, (end, end, value[len(joined):])]
+
+
+def _encode(new: str, style) -> str:
+    if style == '"':
+        return json.dumps(new, ensure_ascii=False)[1:-1]
+    if style == "'":
+        return new.replace("'", "''")
+    return new
+
+
+def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
+    """The file's text with value ranges of one scalar replaced in place, in the scalar's own style."""
+    units = _units(text, node)
+    value_starts, position = [], 0
+    for unit in units:
+        value_starts.append(position)
+        position += len(unit[2])
+
+    def raw(index: int, at_end: bool) -> int:
+        for (start, end, piece), first in zip(units, value_starts):
+            if first <= index < first + len(piece):
+                if len(piece) > 1 and index != (first + len(piece) - 1 if at_end else first):
+                    raise Unmapped("the change falls inside a folded line break of the YAML text")
+                return end if at_end else start
+        return units[-1][1] if units else node.end_mark.index
+
+    for start, end, new in sorted(edits, reverse=True):
+        raw_start = raw(start, False)
+        raw_end = raw(end - 1, True) if end > start else raw_start
+        text = text[:raw_start] + _encode(new, node.style) + text[raw_end:]
+    return text
+
+
+# ---- the whole command ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Paragraph:
+    """The accepted changes of one paragraph of the document, with the remarks that made them."""
+    remarks: list[Remark]
+
+    @property
+    def place(self):
+        return self.remarks[0].place
+
+
+class Applier:
+    def __init__(self, locator: Locator, changed: bool, repo: Path):
+        self.locator, self.changed, self.repo = locator, changed, repo
+        report = locator.report
+        self.locale = Locale(report.lang, report.tag)
+        self.numbers = {source.id: source.number for source in report.sources}
+        self.labels = _cross_reference_labels(report.sections)
+        self.applied: list[Change] = []
+        self.listed: list[Change] = []
+        self.strings: dict[str, dict[tuple, str]] = {}   # file as shown -> key path -> its new string
+        self.docs: dict = {}                              # file as shown -> its YamlDoc
+
+    def placeholder(self, kind: str, ident: str) -> str:
+        raw = self.locator.raw
+        if kind == "value":
+            figure = raw.figures[ident]
+            return self.locale.figure(figure.value, figure.unit, figure.approx)
+        if kind == "year":
+            return str(raw.figures[ident].year)
+        if kind == "cite":
+            return f"[{self.numbers.get(ident, '?')}]"
+        return self.labels.get(ident, ident)
+
+    def data_file(self, kind: str, ident: str) -> str:
+        doc = self.locator.raw.data_docs.get(("sources" if kind == "cite" else "figures", ident))
+        return self._shown(doc.file) if doc is not None else ""
+
+    def _content_file(self, name: str) -> str:
+        """A source-map file name as `review` prints it: under the content folder's name."""
+        folder = self.locator.content.name
+        return f"{folder}/{name}" if folder else name
+
+    def _shown(self, file: Path) -> str:
+        try:
+            return file.resolve().relative_to(self.repo).as_posix()
+        except ValueError:
+            return str(file)
+
+    def paragraph(self, paragraph: Paragraph) -> None:
+        place, first = paragraph.place, paragraph.remarks[0]
+        author = ", ".join(dict.fromkeys(r.author for r in paragraph.remarks if r.author))
+        base = dict(file=first.file or "", line=first.line, key=first.key or "", author=author)
+        if not first.file:          # not in today's content: say where the reviewer saw it
+            built = self.locator.resolve(place)
+            if not isinstance(built, str):
+                base.update(file=self._content_file(built.file), key=key_path(built.path))
+        edits = word_edits(place.text, place.accepted, place.formats)
+        if not edits:
+            return
+        try:
+            target = self._target(place)
+        except Unmapped as exc:
+            self.listed.extend(Change(**base, old=e.old, new=e.new, reason=str(exc)) for e in edits)
+            return
+        entry, doc, path, source, rendered, offset = target
+        mapping = _boundaries(entry.text, rendered.text)
+        ranges, shown = [], []
+        for edit in edits:
+            change = Change(**base, old=edit.old, new=edit.new)
+            try:
+                start, end = edit.start - offset, edit.end - offset
+                if start < 0 or end > len(entry.text):
+                    raise Unmapped("in a label or number the templates write, not in the content")
+                first_index, last_index = mapping[start], mapping[end]
+                if first_index is None or last_index is None:
+                    raise Unmapped("the change falls inside the pipeline's typography")
+                range_ = source_range(rendered, first_index, last_index, source, edit.formats, not edit.new)
+                ranges.append((*range_, plain_typing(edit.new, self.locale)))
+                shown.append((start, end, edit.new))
+                self.applied.append(change)
+            except Unmapped as exc:
+                change.reason = str(exc)
+                if str(exc).startswith("inside a placeholder"):
+                    kind, ident = str(exc).split("(", 1)[1].rstrip(")").split(":", 1)
+                    change.control, change.data_file = f"{kind}:{ident}", self.data_file(kind, ident)
+                    change.reason = {"value": "a figure's value: edit it in its data file",
+                                     "year": "a figure's year: edit it in its data file",
+                                     "cite": "a citation: edit the source in its data file",
+                                     "ref": "a cross-reference: its label is generated"}[kind]
+                self.listed.append(change)
+        if ranges:
+            self._record(doc, path, source, ranges, entry.text, shown, base, len(self.applied) - len(ranges))
+
+    def _target(self, place):
+        """The source-map entry, YAML string and its rendering a paragraph maps to, or Unmapped."""
+        if place.new:
+            raise Unmapped("a paragraph the reviewer added: copy it into the YAML by hand")
+        if len(place.text) >= MAX_TEXT:
+            raise Unmapped("the paragraph is too long to apply")
+        found = self.locator.find(place, self.changed)
+        if isinstance(found, str):
+            raise Unmapped(found)
+        built, entry = found
+        if built.text != entry.text:
+            raise Unmapped("the text changed since the build and no longer reads as the reviewer saw it")
+        offset = place.text.find(entry.text) if entry.text else -1
+        if offset < 0:
+            raise Unmapped("the paragraph does not read as the source map recorded (changed without tracking?)")
+        doc = self.locator.docs.get(entry.file)
+        path = tuple(entry.path)
+        value = _value(doc.data, path) if doc is not None else None
+        if isinstance(value, dict) and isinstance(value.get("p"), str):
+            path, value = path + ("p",), value["p"]
+        if not isinstance(value, str) or entry.path[:1] == ("sources",):
+            raise Unmapped("not running text of the content (a table row, figure, date, list or source): "
+                           "apply it by hand")
+        rendered = render(value, self.placeholder)
+        if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(entry.text, self.locale)):
+            raise Unmapped("the text does not render as the document shows it")
+        return entry, doc, path, value, rendered, offset
+
+    def _record(self, doc, path, source, ranges, shown_text, shown_edits, base, first_change) -> None:
+        """The new string, checked: it must render as the reviewer's accepted text."""
+        shown_file = self._shown(doc.file)
+        if path in self.strings.get(shown_file, {}):
+            self._unapply(first_change, "another paragraph of the document maps to the same text")
+            return
+        new = apply_edits(source, ranges)
+        expected = shown_text
+        for start, end, text in sorted(shown_edits, reverse=True):
+            expected = expected[:start] + text + expected[end:]
+        try:
+            again = render(new, self.placeholder).text
+        except Unmapped:
+            again = None
+        if again is None or _words(plain_typing(again, self.locale)) != _words(plain_typing(expected, self.locale)):
+            self._unapply(first_change, "could not be mapped onto the markup without changing other text")
+            return
+        self.strings.setdefault(shown_file, {})[path] = new
+        self.docs[shown_file] = doc
+
+    def _unapply(self, first_change: int, reason: str) -> None:
+        for change in self.applied[first_change:]:
+            change.reason = reason
+        self.listed.extend(self.applied[first_change:])
+        del self.applied[first_change:]
+
+    def new_texts(self) -> dict[str, tuple[str, str]]:
+        """Each edited file's text before and after, every string edited in place and the result checked."""
+        result = {}
+        for shown, strings in self.strings.items():
+            doc = self.docs[shown]
+            text = doc.text
+            nodes = sorted(((find_node(doc.node, path), new) for path, new in strings.items()),
+                           key=lambda item: -item[0].start_mark.index)
+            for node, new in nodes:
+                if not isinstance(node, yaml.ScalarNode):
+                    raise Unmapped(f"{shown}: the text is not one YAML scalar")
+                text = edit_scalar(text, node, _value_edits(node.value, new))
+            problems: list = []
+            again = parse_yaml(doc.file, text, problems)
+            expected = json.loads(json.dumps(doc.data, default=str))
+            for path, new in strings.items():
+                _set(expected, path, new)
+            if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
+                raise Unmapped(f"{shown}: the edited YAML would not read back as intended")
+            result[shown] = (doc.text, text)
+        return result
+
+
+def _value_edits(old: str, new: str) -> list[tuple[int, int, str]]:
+    """The character ranges of `old` to replace to make `new` (a character diff: the smallest YAML edit)."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _value(data, path: tuple):
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _set(data, path: tuple, value) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _cross_reference_labels(node, found: dict | None = None) -> dict[str, str]:
+    """Target id -> the label a cross-reference to it prints ('figure 1'), from the assembled report."""
+    found = {} if found is None else found
+    if isinstance(node, m.CrossRef):
+        found[node.target] = node.label
+    elif isinstance(node, (tuple, list)):
+        for child in node:
+            _cross_reference_labels(child, found)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for item in dataclasses.fields(node):
+            _cross_reference_labels(getattr(node, item.name), found)
+    return found
+
+
+# ---- the command ----------------------------------------------------------------------------------------
+
+
+def _diff_names(name: str) -> tuple[str, str]:
+    """git's a/ and b/ for a file of the repository; a file outside it keeps its absolute path."""
+    return (name, name) if Path(name).is_absolute() else (f"a/{name}", f"b/{name}")
+
+
+def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_run: bool) -> int:
+    """Apply (or with dry_run, show) the accepted changes; list the rest and the comments. The exit code:
+    0 every change applied, 1 some listed instead, 2 a document that names no report of ours."""
+    from .pipeline import write_atomically
+    from .review import locator
+    found = locator(reviewed, content)
+    if found is None:
+        print(f"build.py review: error: the document names no report ('{clean(reviewed.identifier)}'): it was not "
+              "built by build.py, so there is nothing to apply it to", file=sys.stderr)
+        return 2
+    places, changed = found
+    for remark in reviewed.remarks:
+        places.fill(remark, changed)
+    applier = Applier(places, changed, repo.resolve())
+    paragraphs: dict[int, list[Remark]] = {}
+    for remark in reviewed.remarks:
+        if remark.kind == "comment":
+            continue
+        if "footnote" in remark.position or remark.place is None:
+            applier.listed.append(Change(remark.file or "", remark.line, remark.key or "",
+                                         remark.text if remark.kind == "deletion" else "",
+                                         remark.text if remark.kind == "insertion" else "", remark.author,
+                                         "in a footnote, which the content does not have" if "footnote" in
+                                         remark.position else remark.note or "no content location"))
+        else:
+            paragraphs.setdefault(id(remark.place), []).append(remark)
+    for remarks in paragraphs.values():
+        applier.paragraph(Paragraph(remarks))
+    try:
+        texts = applier.new_texts()
+    except Unmapped as exc:
+        applier._unapply(0, str(exc))
+        texts = {}
+    comments = [remark for remark in reviewed.remarks if remark.kind == "comment"]
+    diff = "".join("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), *_diff_names(name)))
+                   for name, (old, new) in texts.items())
+    if output_format == "json":
+        result = {"applied": [c.as_dict() for c in applier.applied], "listed": [c.as_dict() for c in applier.listed],
+                  "comments": [r.as_dict() for r in comments]}
+        if dry_run:
+            result["diff"] = diff
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for change in applier.applied:
+            print(f"applied: {change}")
+        for change in applier.listed:
+            where = f" ({change.control}, defined in {change.data_file})" if change.data_file else \
+                f" ({change.control})" if change.control else ""
+            print(f"not applied: {change}{where}")
+        for remark in comments:
+            print(f"to do: {remark}")
+        if dry_run:
+            print(diff, end="")
+    if not dry_run:
+        for name, (_, new) in texts.items():
+            target = applier.docs[name].file
+            write_atomically(target, lambda tmp, data=new.encode("utf-8"): tmp.write_bytes(data) and None)
+    verb = "would be applied to" if dry_run else "applied to"
+    print(f"{len(applier.applied)} change(s) {verb} {len(texts)} file(s), {len(applier.listed)} not applied, "
+          f"{len(comments)} comment(s) to do", file=sys.stderr)
+    reference = next(iter(places.raw.languages))
+    if texts and places.report.lang == reference and len(places.raw.languages) > 1:
+        print(f"build.py review: note: {reference} is the reference language: the translations of the edited "
+              "texts are now stale (build.py --check lists them)", file=sys.stderr)
+    return 1 if applier.listed else 0

@@ -1,0 +1,225 @@
+"""Issue 13: `build.py review FILE.docx --apply [--dry-run]` writes a reviewer's tracked changes into the YAML."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.text.run import Run
+
+from conftest import FIXTURES, run_build
+from test_review import libreoffice, paragraphs, tracked
+
+FIRST_EN = Path("mini", "en", "first.yaml")
+FIRST_FR = Path("mini", "fr", "first.yaml")
+
+
+def apply(path: Path, content: Path, *options: str) -> tuple[int, dict, str]:
+    result = run_build("review", str(path), "--content", str(content), "--apply", "--format", "json", *options)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout or "{}"), result.stderr
+
+
+def replace(paragraph, old: str, new: str, change_id: int) -> None:
+    """Track the replacement of `old` (inside one run) by `new`, as Word saves it: a deletion, then an
+    insertion, between the two halves of the run."""
+    run = next(r for r in paragraph.runs if old in r.text)
+    before, after = run.text.split(old, 1)
+    tail = copy.deepcopy(run._r)
+    run.text = before
+    Run(tail, paragraph).text = after
+    run._r.addnext(tail)
+    if old:
+        tail.addprevious(tracked("w:del", old, change_id))
+    if new:
+        tail.addprevious(tracked("w:ins", new, change_id + 1))
+
+
+def shown_text(paragraph_element) -> str:
+    """A paragraph's text, runs inside content controls (w:sdt) included, which python-docx leaves out."""
+    return "".join(node.text or "" for node in paragraph_element.iter(qn("w:t")))
+
+
+def first_yaml(content: Path, lang: str = "en") -> Path:
+    return content / (FIRST_EN if lang == "en" else FIRST_FR)
+
+
+@pytest.fixture(scope="module")
+def built(mini_output) -> Path:
+    return mini_output / "mini.en.docx"
+
+
+def python_docx_edits(built: Path, target: Path) -> None:
+    """In the first paragraph (which holds a figure value, a year, a citation and a cross-reference) a word
+    replaced; in the bold list item, words added at the end with typographic quotes and apostrophe; in a
+    numbered item (a plain scalar in a flow list), a word added."""
+    document = docx.Document(str(built))
+    replace(paragraphs(document, "Body Text")[0], "many", "a lot", 901)
+    paragraphs(document, "List Bullet")[0]._p.append(tracked("w:ins", " that isn\u2019t \u201cnew\u201d", 903))
+    paragraphs(document, "List Number")[1]._p.append(tracked("w:ins", " more", 904))
+    document.save(str(target))
+
+
+def test_tracked_changes_are_written_into_their_strings_only(built, tmp_path, content_copy):
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    before = first_yaml(content_copy).read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "reviewed.docx", content_copy)
+    assert code == 0, stderr
+    assert not result["listed"]
+    assert [(c["key"], c.get("old", ""), c.get("new", "")) for c in result["applied"]] == [
+        ("blocks[0]", "many", "a lot"),
+        ("blocks[1].bullets[0]", "", " that isn\u2019t \u201cnew\u201d"),
+        ("subsections[0].blocks[0].numbered[1]", "", " more"),
+    ]
+    expected = (before.replace("Is that many?", "Is that a lot?")
+                .replace('- "**Bold** item"', '- "**Bold** item that isn\'t \\"new\\""')
+                .replace("[One, Two, Three]", "[One, Two more, Three]"))
+    assert first_yaml(content_copy).read_text(encoding="utf-8") == expected    # the rest byte for byte
+    for other in (content_copy / "mini").rglob("*.yaml"):
+        if other != first_yaml(content_copy):
+            assert other.read_bytes() == (FIXTURES / "valid" / other.relative_to(content_copy)).read_bytes()
+    assert "en is the reference language" in stderr
+
+
+def test_french_typography_is_turned_back_into_plain_typing(mini_output, tmp_path, content_copy):
+    document = docx.Document(str(mini_output / "mini.fr.docx"))
+    body = paragraphs(document, "Body Text")[0]
+    replace(body, "beaucoup", "\u00ab\u00a0vraiment\u00a0\u00bb beaucoup", 905)
+    paragraphs(document, "List Bullet")[0]._p.append(tracked("w:ins", " (l\u2019essentiel\u202f!)", 907))
+    document.save(str(tmp_path / "fr.docx"))
+    before = first_yaml(content_copy, "fr").read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "fr.docx", content_copy)
+    assert code == 0, (result, stderr)
+    after = first_yaml(content_copy, "fr").read_text(encoding="utf-8")
+    assert after == before.replace("Est-ce beaucoup ?", 'Est-ce "vraiment" beaucoup ?').replace(
+        '- "Élément en **gras**"', '- "Élément en **gras** (l\'essentiel !)"')
+    assert "reference language" not in stderr
+
+
+def test_changes_typed_in_libreoffice_are_applied(built, tmp_path, content_copy):
+    libreoffice("edit", built, tmp_path / "lo.docx")
+    before = first_yaml(content_copy).read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "lo.docx", content_copy)
+    assert code == 0, (result, stderr)
+    # LibreOffice sets a word typed before "Bold" in bold too (the Strong style): it goes inside the markup.
+    assert first_yaml(content_copy).read_text(encoding="utf-8") == (
+        before.replace("Is that many?", "Is that a lot?").replace('- "**Bold** item"', '- "**Very Bold** item"'))
+
+
+@pytest.mark.parametrize("style, expected", [(None, '"Very **Bold** item"'), ("Strong", '"**Very Bold** item"')])
+def test_text_typed_at_the_edge_of_bold_goes_inside_it_only_when_typed_bold(built, tmp_path, content_copy, style,
+                                                                          expected):
+    document = docx.Document(str(built))
+    insertion = tracked("w:ins", "Very ", 911)
+    if style:
+        properties = insertion.find(qn("w:r")).get_or_add_rPr()
+        properties.style = style
+    bullet = paragraphs(document, "List Bullet")[0]
+    bullet.runs[0]._r.addprevious(insertion)
+    document.save(str(tmp_path / "edge.docx"))
+    code, _, stderr = apply(tmp_path / "edge.docx", content_copy)
+    assert code == 0, stderr
+    assert f"      - {expected}\n" in first_yaml(content_copy).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, control, data_file", [
+    ("11.8\u00a0million", "12 million", "value:pop", "data/data.yaml"),
+    ("(2025)", "(2026)", "year:pop", "data/data.yaml"),
+])
+def test_an_edit_inside_a_placeholder_is_listed_with_its_id_and_data_file(built, tmp_path, content_copy, old, new,
+                                                                          control, data_file):
+    document = docx.Document(str(built))
+    body = paragraphs(document, "Body Text")[0]
+    replace(body, old.strip("()"), new.strip("()"), 907)
+    document.save(str(tmp_path / "value.docx"))
+    before = first_yaml(content_copy).read_bytes()
+    code, result, stderr = apply(tmp_path / "value.docx", content_copy)
+    assert code == 1, stderr
+    (listed,) = result["listed"]
+    assert listed["control"] == control and listed["data_file"].endswith(f"mini/{data_file}")
+    assert listed["key"] == "blocks[0]" and "data file" in listed["reason"]
+    assert not result["applied"] and first_yaml(content_copy).read_bytes() == before
+
+
+def test_a_change_to_a_text_edited_since_the_build_is_listed(built, tmp_path, content_copy):
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    first = first_yaml(content_copy)
+    first.write_text(first.read_text(encoding="utf-8").replace("Is that many?", "Is it many?"), encoding="utf-8")
+    before = first.read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "reviewed.docx", content_copy)
+    assert code == 1, stderr
+    assert [c["key"] for c in result["listed"]] == ["blocks[0]"]
+    assert "no longer in it" in result["listed"][0]["reason"]
+    assert len(result["applied"]) == 2 and "Is it many?" in first.read_text(encoding="utf-8")
+    assert first.read_text(encoding="utf-8") != before
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(built, tmp_path, content_copy):
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    document = docx.Document(str(tmp_path / "reviewed.docx"))
+    document.add_comment(paragraphs(document, "List Bullet")[1].runs, text="Cite this?", author="Jane Reviewer")
+    document.save(str(tmp_path / "reviewed.docx"))
+    before = {file: file.read_bytes() for file in content_copy.rglob("*")if file.is_file()}
+    result = run_build("review", str(tmp_path / "reviewed.docx"), "--content", str(content_copy), "--apply",
+                       "--dry-run")
+    assert result.returncode == 0, result.stderr
+    name = str(first_yaml(content_copy))
+    assert f"--- {name}\n+++ {name}\n" in result.stdout
+    assert "-      Belgium has {value:pop} inhabitants ({year:pop}) {cite:stat}. Is that many?" in result.stdout
+    assert "+      Belgium has {value:pop} inhabitants ({year:pop}) {cite:stat}. Is that a lot?" in result.stdout
+    assert "to do: content/mini/en/first.yaml:7: blocks[1].bullets[1]: comment by Jane Reviewer" in result.stdout
+    assert {file: file.read_bytes() for file in content_copy.rglob("*") if file.is_file()} == before
+
+
+def test_a_file_that_is_not_ours_exits_2(tmp_path, content_copy):
+    (tmp_path / "notes.docx").write_text("not a zip")
+    docx.Document().save(str(tmp_path / "foreign.docx"))
+    for name in ("notes.docx", "foreign.docx"):
+        result = run_build("review", str(tmp_path / name), "--content", str(content_copy), "--apply")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_round_trip_apply_then_rebuild_holds_the_accepted_text(built, tmp_path, content_copy):
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    code, _, stderr = apply(tmp_path / "reviewed.docx", content_copy)
+    assert code == 0, stderr
+    result = run_build("--content", str(content_copy), "--output", str(tmp_path / "out"), "--format", "docx",
+                       "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    document = docx.Document(str(tmp_path / "out" / "mini.en.docx"))
+    texts = [shown_text(p._p) for p in document.paragraphs]
+    reviewed = docx.Document(str(tmp_path / "reviewed.docx"))
+    accepted = [shown_text(_accepted(p._p)) for p in reviewed.paragraphs]
+    for index in range(len(texts)):
+        assert texts[index] == accepted[index]
+    assert any("inhabitants (2025)[1]. Is that a lot? Yes: see figure" in text for text in texts)
+    assert "Bold item that isn\u2019t \u201cnew\u201d" in texts
+    assert "Two more" in texts
+
+
+def _accepted(paragraph_element):
+    """A copy of a paragraph with its tracked changes accepted: deletions dropped, insertions kept."""
+    element = copy.deepcopy(paragraph_element)
+    for deleted in list(element.iter(qn("w:del"))):
+        deleted.getparent().remove(deleted)
+    return element
+
+
+def test_editing_the_reference_language_makes_the_translation_stale(built, tmp_path, content_copy):
+    marked = run_build("--content", str(content_copy), "--mark-translated", "fr")
+    assert marked.returncode == 0, marked.stderr
+    check = run_build("--content", str(content_copy), "--check")
+    assert "first.yaml" not in check.stdout + check.stderr
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    code, _, stderr = apply(tmp_path / "reviewed.docx", content_copy)
+    assert code == 0, stderr
+    check = run_build("--content", str(content_copy), "--check")
+    stale = [line for line in (check.stdout + check.stderr).splitlines() if "translation may be stale" in line]
+    assert any("fr/first.yaml" in line and "blocks[0]" in line and "the en text changed" in line for line in stale)
+    assert any("fr/first.yaml" in line and "blocks[1]" in line for line in stale)
+    assert not any("second.yaml" in line for line in stale)
