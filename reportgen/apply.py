@@ -26,12 +26,26 @@ from .load import key_path, parse_yaml
 from .locale import Locale, quotation_marks
 from .review import MAX_TEXT, Locator, Remark, Reviewed, clean
 
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_TOKEN = re.compile(r"\w+|\s|[^\w\s]")   # words, and each space or sign on its own
 _MARKUP = set("*_[]`\\")          # characters of inline markup that render as nothing
 
 
 class Unmapped(Exception):
     """An edit that cannot be written back without guessing: listed, with the reason."""
+
+
+PLACEHOLDER_REASONS = {"value": "a figure's value: edit it in its data file",
+                       "year": "a figure's year: edit it in its data file",
+                       "cite": "a citation: edit the source in its data file",
+                       "ref": "a cross-reference: its label is generated"}
+
+
+class InPlaceholder(Unmapped):
+    """An edit of the text a placeholder renders: a figure value, a year, a citation, a cross-reference."""
+
+    def __init__(self, kind: str, ident: str):
+        super().__init__(PLACEHOLDER_REASONS[kind])
+        self.kind, self.ident = kind, ident
 
 
 @dataclass
@@ -227,7 +241,7 @@ def source_range(rendered: Rendered, start: int, end: int, source: str, formats:
     for atom_start, atom_end, kind, ident in rendered.atoms:
         inside = atom_start < end and start < atom_end if start < end else atom_start < start < atom_end
         if inside:
-            raise Unmapped(f"inside a placeholder ({kind}:{ident})")
+            raise InPlaceholder(kind, ident)
     if start == end:
         return (_insertion_point(rendered, start, source, formats),) * 2
     first, last = rendered.source[start][0], rendered.source[end - 1][1]
@@ -336,7 +350,7 @@ def _units(text: str, node) -> list[tuple[int, int, str]]:
         else:
             units.append((index, index + 1, char))
             index += 1
-    return _trailing(units, node.value)
+    return _trailing(units, node.value) or [(start, start, "")]
 
 
 def _block_break(text: str, index: int, end: int, style: str) -> str:
@@ -378,6 +392,7 @@ def _encode(new: str, style) -> str:
 def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
     """The file's text with value ranges of one scalar replaced in place, in the scalar's own style."""
     units = _units(text, node)
+    start_of_value = units[0][0] if units else node.end_mark.index
     value_starts, position = [], 0
     for unit in units:
         value_starts.append(position)
@@ -389,7 +404,7 @@ def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
                 if len(piece) > 1 and index != (first + len(piece) - 1 if at_end else first):
                     raise Unmapped("the change falls inside a folded line break of the YAML text")
                 return end if at_end else start
-        return units[-1][1] if units else node.end_mark.index
+        return next((end for _, end, piece in reversed(units) if piece), start_of_value)
 
     for start, end, new in sorted(edits, reverse=True):
         raw_start = raw(start, False)
@@ -402,16 +417,31 @@ def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
 
 
 @dataclass
-class Paragraph:
-    """The accepted changes of one paragraph of the document, with the remarks that made them."""
-    remarks: list[Remark]
+class Target:
+    """The YAML string a paragraph shows, with what it renders aligned to what the document shows."""
+    doc: object               # the YamlDoc of the file
+    path: tuple               # the string's key path in it
+    source: str
+    shown: str                # the text the source map recorded for the paragraph
+    offset: int               # where `shown` starts in the paragraph (after a label such as "Figure 1. ")
+    rendered: Rendered
 
-    @property
-    def place(self):
-        return self.remarks[0].place
+    def source_edit(self, edit: Edit, locale: Locale) -> tuple[int, int, str]:
+        """The range of the source string an edit replaces, and the plainly typed text it puts there."""
+        start, end = edit.start - self.offset, edit.end - self.offset
+        if start < 0 or end > len(self.shown):
+            raise Unmapped("in a label or number the templates write, not in the content")
+        mapping = _boundaries(self.shown, self.rendered.text)
+        if mapping[start] is None or mapping[end] is None:
+            raise Unmapped("the change falls inside the pipeline's typography")
+        first, last = source_range(self.rendered, mapping[start], mapping[end], self.source, edit.formats,
+                                   deleting=not edit.new)
+        return first, last, plain_typing(edit.new, locale)
 
 
 class Applier:
+    """Turns located paragraphs with tracked changes into new strings of their YAML files."""
+
     def __init__(self, locator: Locator, changed: bool, repo: Path):
         self.locator, self.changed, self.repo = locator, changed, repo
         report = locator.report
@@ -422,8 +452,10 @@ class Applier:
         self.listed: list[Change] = []
         self.strings: dict[str, dict[tuple, str]] = {}   # file as shown -> key path -> its new string
         self.docs: dict = {}                              # file as shown -> its YamlDoc
+        self.by_string: dict[tuple, list[Change]] = {}    # (file as shown, key path) -> the changes made there
 
     def placeholder(self, kind: str, ident: str) -> str:
+        """What a placeholder prints, before typography (as assemble renders it)."""
         raw = self.locator.raw
         if kind == "value":
             figure = raw.figures[ident]
@@ -438,64 +470,51 @@ class Applier:
         doc = self.locator.raw.data_docs.get(("sources" if kind == "cite" else "figures", ident))
         return self._shown(doc.file) if doc is not None else ""
 
-    def _content_file(self, name: str) -> str:
-        """A source-map file name as `review` prints it: under the content folder's name."""
-        folder = self.locator.content.name
-        return f"{folder}/{name}" if folder else name
-
     def _shown(self, file: Path) -> str:
+        """A file as printed: relative to the repository when inside it."""
         try:
             return file.resolve().relative_to(self.repo).as_posix()
         except ValueError:
             return str(file)
 
-    def paragraph(self, paragraph: Paragraph) -> None:
-        place, first = paragraph.place, paragraph.remarks[0]
-        author = ", ".join(dict.fromkeys(r.author for r in paragraph.remarks if r.author))
-        base = dict(file=first.file or "", line=first.line, key=first.key or "", author=author)
-        if not first.file:          # not in today's content: say where the reviewer saw it
-            built = self.locator.resolve(place)
-            if not isinstance(built, str):
-                base.update(file=self._content_file(built.file), key=key_path(built.path))
+    def paragraph(self, place, remarks: list[Remark]) -> None:
+        """Apply the accepted changes of one paragraph to its string, each edit that maps; list the others."""
         edits = word_edits(place.text, place.accepted, place.formats)
         if not edits:
             return
+        where = self._where(place, remarks)
         try:
             target = self._target(place)
         except Unmapped as exc:
-            self.listed.extend(Change(**base, old=e.old, new=e.new, reason=str(exc)) for e in edits)
+            self.listed.extend(Change(**where, old=e.old, new=e.new, reason=str(exc)) for e in edits)
             return
-        entry, doc, path, source, rendered, offset = target
-        mapping = _boundaries(entry.text, rendered.text)
-        ranges, shown = [], []
+        mapped = []
         for edit in edits:
-            change = Change(**base, old=edit.old, new=edit.new)
+            change = Change(**where, old=edit.old, new=edit.new)
             try:
-                start, end = edit.start - offset, edit.end - offset
-                if start < 0 or end > len(entry.text):
-                    raise Unmapped("in a label or number the templates write, not in the content")
-                first_index, last_index = mapping[start], mapping[end]
-                if first_index is None or last_index is None:
-                    raise Unmapped("the change falls inside the pipeline's typography")
-                range_ = source_range(rendered, first_index, last_index, source, edit.formats, not edit.new)
-                ranges.append((*range_, plain_typing(edit.new, self.locale)))
-                shown.append((start, end, edit.new))
-                self.applied.append(change)
+                mapped.append((change, edit, target.source_edit(edit, self.locale)))
             except Unmapped as exc:
                 change.reason = str(exc)
-                if str(exc).startswith("inside a placeholder"):
-                    kind, ident = str(exc).split("(", 1)[1].rstrip(")").split(":", 1)
-                    change.control, change.data_file = f"{kind}:{ident}", self.data_file(kind, ident)
-                    change.reason = {"value": "a figure's value: edit it in its data file",
-                                     "year": "a figure's year: edit it in its data file",
-                                     "cite": "a citation: edit the source in its data file",
-                                     "ref": "a cross-reference: its label is generated"}[kind]
+                if isinstance(exc, InPlaceholder):
+                    change.control, change.data_file = f"{exc.kind}:{exc.ident}", self.data_file(exc.kind, exc.ident)
                 self.listed.append(change)
-        if ranges:
-            self._record(doc, path, source, ranges, entry.text, shown, base, len(self.applied) - len(ranges))
+        if mapped:
+            self._record(target, mapped)
 
-    def _target(self, place):
-        """The source-map entry, YAML string and its rendering a paragraph maps to, or Unmapped."""
+    def _where(self, place, remarks: list[Remark]) -> dict:
+        """File, line, key and authors of a paragraph's changes: where the text is today, else (when it is not
+        in today's content) where the reviewer saw it."""
+        first = remarks[0]
+        where = dict(file=first.file or "", line=first.line, key=first.key or "",
+                     author=", ".join(dict.fromkeys(r.author for r in remarks if r.author)))
+        built = self.locator.resolve(place) if not first.file else None
+        if built is not None and not isinstance(built, str):
+            folder = self.locator.content.name
+            where.update(file=f"{folder}/{built.file}" if folder else built.file, key=key_path(built.path))
+        return where
+
+    def _target(self, place) -> Target:
+        """The YAML string a paragraph shows, or Unmapped with the reason there is none to edit."""
         if place.new:
             raise Unmapped("a paragraph the reviewer added: copy it into the YAML by hand")
         if len(place.text) >= MAX_TEXT:
@@ -520,54 +539,64 @@ class Applier:
         rendered = render(value, self.placeholder)
         if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(entry.text, self.locale)):
             raise Unmapped("the text does not render as the document shows it")
-        return entry, doc, path, value, rendered, offset
+        return Target(doc, path, value, entry.text, offset, rendered)
 
-    def _record(self, doc, path, source, ranges, shown_text, shown_edits, base, first_change) -> None:
-        """The new string, checked: it must render as the reviewer's accepted text."""
-        shown_file = self._shown(doc.file)
-        if path in self.strings.get(shown_file, {}):
-            self._unapply(first_change, "another paragraph of the document maps to the same text")
+    def _record(self, target: Target, mapped: list) -> None:
+        """The paragraph's new string, kept only if it renders as the reviewer's accepted text."""
+        changes = [change for change, _, _ in mapped]
+        self.applied.extend(changes)
+        file = self._shown(target.doc.file)
+        if target.path in self.strings.get(file, {}):
+            self._list(changes, "another paragraph of the document maps to the same text")
             return
-        new = apply_edits(source, ranges)
-        expected = shown_text
-        for start, end, text in sorted(shown_edits, reverse=True):
-            expected = expected[:start] + text + expected[end:]
+        new = apply_edits(target.source, [source_edit for _, _, source_edit in mapped])
+        expected = target.shown
+        for _, edit, _ in sorted(mapped, key=lambda item: -item[1].start):
+            start = edit.start - target.offset
+            expected = expected[:start] + edit.new + expected[edit.end - target.offset:]
         try:
             again = render(new, self.placeholder).text
         except Unmapped:
             again = None
         if again is None or _words(plain_typing(again, self.locale)) != _words(plain_typing(expected, self.locale)):
-            self._unapply(first_change, "could not be mapped onto the markup without changing other text")
+            self._list(changes, "could not be mapped onto the markup without changing other text")
             return
-        self.strings.setdefault(shown_file, {})[path] = new
-        self.docs[shown_file] = doc
+        self.strings.setdefault(file, {})[target.path] = new
+        self.docs[file] = target.doc
+        self.by_string[(file, target.path)] = changes
 
-    def _unapply(self, first_change: int, reason: str) -> None:
-        for change in self.applied[first_change:]:
+    def _list(self, changes: list[Change], reason: str) -> None:
+        for change in changes:
             change.reason = reason
-        self.listed.extend(self.applied[first_change:])
-        del self.applied[first_change:]
+            self.applied.remove(change)
+        self.listed.extend(changes)
 
     def new_texts(self) -> dict[str, tuple[str, str]]:
-        """Each edited file's text before and after, every string edited in place and the result checked."""
+        """Each edited file's text before and after. Strings are edited in place one by one, from the end of
+        the file, each checked by reading the file back: a string that does not read back as intended is
+        left as it was and its changes listed."""
         result = {}
         for shown, strings in self.strings.items():
             doc = self.docs[shown]
-            text = doc.text
-            nodes = sorted(((find_node(doc.node, path), new) for path, new in strings.items()),
-                           key=lambda item: -item[0].start_mark.index)
-            for node, new in nodes:
-                if not isinstance(node, yaml.ScalarNode):
-                    raise Unmapped(f"{shown}: the text is not one YAML scalar")
-                text = edit_scalar(text, node, _value_edits(node.value, new))
-            problems: list = []
-            again = parse_yaml(doc.file, text, problems)
-            expected = json.loads(json.dumps(doc.data, default=str))
-            for path, new in strings.items():
-                _set(expected, path, new)
-            if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
-                raise Unmapped(f"{shown}: the edited YAML would not read back as intended")
-            result[shown] = (doc.text, text)
+            text, expected = doc.text, json.loads(json.dumps(doc.data, default=str))
+            nodes = sorted(((find_node(doc.node, path), path, new) for path, new in strings.items()),
+                           key=lambda item: -item[0].start_mark.index if item[0] is not None else 0)
+            for node, path, new in nodes:
+                try:
+                    if not isinstance(node, yaml.ScalarNode):
+                        raise Unmapped("the text is not one YAML string")
+                    edited = edit_scalar(text, node, _value_edits(node.value, new))
+                    _set(expected, path, new)
+                    problems: list = []
+                    again = parse_yaml(doc.file, edited, problems)
+                    if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
+                        _set(expected, path, node.value)
+                        raise Unmapped("the YAML file, edited in place, would not read back as this change")
+                    text = edited
+                except Unmapped as exc:
+                    self._list(self.by_string[(shown, path)], str(exc))
+            if text != doc.text:
+                result[shown] = (doc.text, text)
         return result
 
 
@@ -641,12 +670,8 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
         else:
             paragraphs.setdefault(id(remark.place), []).append(remark)
     for remarks in paragraphs.values():
-        applier.paragraph(Paragraph(remarks))
-    try:
-        texts = applier.new_texts()
-    except Unmapped as exc:
-        applier._unapply(0, str(exc))
-        texts = {}
+        applier.paragraph(remarks[0].place, remarks)
+    texts = applier.new_texts()
     comments = [remark for remark in reviewed.remarks if remark.kind == "comment"]
     diff = "".join("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), *_diff_names(name)))
                    for name, (old, new) in texts.items())

@@ -72,14 +72,19 @@ COMMANDS = """commands:
                         and the interface labels (templates/strings/CODE.yaml)
   new report ID [--languages en:en-US,fr:fr-BE]
                         start a new report folder under content/
-Run `build.py review --help` or `build.py new --help` for their options.
+  redline REV [--lang L] [--output DIR] [--report NAME]
+                        write <report>.<lang>.redline.docx: today's DOCX with every text
+                        change since git revision REV (HEAD~3, a tag, a hash) as Word
+                        tracked changes, signed with the author and date from git
+Run `build.py review --help`, `build.py new --help` or `build.py redline --help` for their options.
 """
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="build.py", description="Build the policy reports under content/ into PDF and DOCX.",
                 usage="build.py [options]\n       build.py review FILE.docx [--apply [--dry-run]] [--format json]\n"
-                      "       build.py new section|language|report ...", epilog=COMMANDS,
+                      "       build.py new section|language|report ...\n"
+                      "       build.py redline REV [--lang L] [--output DIR]", epilog=COMMANDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lang", type=_csv(), help="languages to build, e.g. en,fr (default: all declared)")
     p.add_argument("--format", type=_csv(FORMATS), default=("pdf", "docx"),
@@ -138,6 +143,9 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["review"]:
         from .review import main as review
         return review(argv[1:], ROOT / "content")
+    if argv[:1] == ["redline"]:
+        from .redline import main as redline
+        return redline(argv[1:], ROOT / "content")
     args = parser().parse_args(argv)
     if args.check or args.mark_translated:
         return _check(args)

@@ -223,3 +223,48 @@ def test_editing_the_reference_language_makes_the_translation_stale(built, tmp_p
     assert any("fr/first.yaml" in line and "blocks[0]" in line and "the en text changed" in line for line in stale)
     assert any("fr/first.yaml" in line and "blocks[1]" in line for line in stale)
     assert not any("second.yaml" in line for line in stale)
+
+
+def delete_run(paragraph_element, text: str, change_id: int) -> None:
+    """Track the deletion of the run whose text is `text`, wherever it sits (a link, a content control)."""
+    node = next(t for t in paragraph_element.iter(qn("w:t")) if t.text == text)
+    run = node.getparent()
+    node.tag = qn("w:delText")
+    deletion = tracked("w:del", "", change_id)
+    deletion.remove(deletion[0])
+    run.addprevious(deletion)
+    deletion.append(run)
+
+
+def test_deleting_all_of_a_link_deletes_its_markup(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    delete_run(paragraphs(document, "List Bullet")[1]._p, "link", 921)
+    document.save(str(tmp_path / "link.docx"))
+    code, _, stderr = apply(tmp_path / "link.docx", content_copy)
+    assert code == 0, stderr
+    assert '      - "*Italic* item with a"\n' in first_yaml(content_copy).read_text(encoding="utf-8")
+
+
+def test_what_cannot_be_applied_is_listed_and_left_alone(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    body = paragraphs(document, "Body Text")[0]._p
+    delete_run(body, "[1]", 931)                                       # a citation
+    delete_run(body, "figure 1", 933)                                  # a cross-reference
+    caption = paragraphs(document, "Caption")[0]
+    caption.runs[0]._r.addprevious(tracked("w:ins", "See ", 935))      # the label "Figure 1." the template writes
+    added = copy.deepcopy(paragraphs(document, "List Number")[0]._p)   # a list item the reviewer added
+    for run in added.findall(qn("w:r")):
+        added.remove(run)
+    added.append(tracked("w:ins", "Four", 937))
+    paragraphs(document, "List Number")[2]._p.addnext(added)
+    document.save(str(tmp_path / "listed.docx"))
+    before = {file: file.read_bytes() for file in content_copy.rglob("*.yaml")}
+    code, result, stderr = apply(tmp_path / "listed.docx", content_copy)
+    assert code == 1, stderr
+    listed = {c["old"] or c["new"]: c for c in result["listed"]}
+    assert set(listed) == {"[1]", "figure 1", "See ", "Four"} and not result["applied"]
+    assert listed["[1]"]["control"] == "cite:stat" and listed["[1]"]["data_file"].endswith("mini/data/data.yaml")
+    assert listed["figure 1"]["control"] == "ref:shares"
+    assert "label" in listed["See "]["reason"] and listed["See "]["key"].endswith("figure.caption")
+    assert "added" in listed["Four"]["reason"]
+    assert {file: file.read_bytes() for file in content_copy.rglob("*.yaml")} == before

@@ -137,7 +137,7 @@ def pdfua_findings(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_pdfua_reports_no_findings(real_output, mini_output, lang):
-    for path in (pdf(real_output, lang), mini_output / f"mini.{lang}.pdf"):
+    for path in (pdf(real_output, lang), real_output / f"belgium-brief.{lang}.pdf", mini_output / f"mini.{lang}.pdf"):
         assert pdfua_findings(path) == [], path
 
 
