@@ -31,7 +31,7 @@ from .writers.docx import DocxWriter, solid_png, source_bookmark
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-WORD = re.compile(r"\s+|[^\s]+")
+WORD = re.compile(r"\s+|\w+|[^\w\s]")   # spaces, words, each punctuation mark
 CITATION_NUMBER = re.compile(r"\[\d+\]")   # renumbered citations are not a text change
 PLACEHOLDER_TEXT_COUNTS = ("value:", "year:")   # content controls whose printed text is content, not a number
 
@@ -508,8 +508,8 @@ class Redline:
             name = alias.get(_w("val")) if alias is not None else ""
             counts = name.startswith(PLACEHOLDER_TEXT_COUNTS) or not name
             return ("sdt", name, _text(element) if counts else "")
-        if tag in ("bookmarkStart", "bookmarkEnd"):
-            return (tag, element.get(_w("name")) or element.get(_w("id")))
+        if tag in ("bookmarkStart", "bookmarkEnd"):   # by name: ids are counted over the whole document
+            return (tag, element.get(_w("name")) or "")
         return (tag, _text(element))
 
     def _emit(self, out, signature) -> list:
@@ -609,7 +609,7 @@ class Redline:
 def _word_changes(old: list, new: list) -> list[tuple]:
     """Opcodes of the word diff, cleaned up as diff-match-patch's semantic cleanup does: a kept stretch no longer
     than the changes on both sides of it is folded into them, so a reworded phrase reads as one deletion and one
-    insertion ('many? Yes:' -> 'a lot? Certainly:'), not as words interleaved around a kept space or 'the'."""
+    insertion ('many? Yes' -> 'a lot? Certainly'), not as words interleaved around a kept space, '?' or 'the'."""
     matcher = difflib.SequenceMatcher(None, [a.key for a in old], [a.key for a in new], autojunk=False)
     codes = [list(code) for code in matcher.get_opcodes()]
     size = lambda atoms: sum(len(a.text) or 1 for a in atoms)  # noqa: E731

@@ -27,7 +27,7 @@ def apply(path: Path, content: Path, *options: str) -> tuple[int, dict, str]:
 def replace(paragraph, old: str, new: str, change_id: int) -> None:
     """Track the replacement of `old` (inside one run) by `new`, as Word saves it: a deletion, then an
     insertion, between the two halves of the run."""
-    run = next(r for r in paragraph.runs if old in r.text)
+    run = next(r for r in map(lambda e: Run(e, paragraph), paragraph._p.iter(qn("w:r"))) if old in r.text)   # sdt too
     before, after = run.text.split(old, 1)
     tail = copy.deepcopy(run._r)
     run.text = before
