@@ -190,6 +190,7 @@ class Edit:
     new: str            # what the reviewer typed there, as accepted
     old: str
     formats: frozenset = frozenset()   # how the typed text is set (bold, italic, link), where every part agrees
+    control: object = None             # the content control (review.Control) the typed text is in, if any
 
 
 def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
@@ -199,7 +200,9 @@ def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
     offsets, new_offsets = _offsets(a), _offsets(b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]),
-                 _common_format(formats, new_offsets[j1], new_offsets[j2], after))
+                 _common_format(formats, new_offsets[j1], new_offsets[j2], after),
+                 next((run[3] for run in formats if run[0] < new_offsets[j2] and new_offsets[j1] < run[1]
+                       and run[3] is not None), None))
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
@@ -213,7 +216,7 @@ def _offsets(tokens: list[str]) -> list[int]:
 def _common_format(formats: list, start: int, end: int, text: str) -> frozenset:
     """The formatting every visible character of text[start:end] was typed with."""
     found = None
-    for run_start, run_end, run_formats in formats:
+    for run_start, run_end, run_formats, _ in formats:
         if run_start < end and start < run_end and text[max(start, run_start):min(end, run_end)].strip():
             found = run_formats if found is None else found & run_formats
     return found or frozenset()
@@ -416,6 +419,14 @@ def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
 # ---- the whole command ----------------------------------------------------------------------------------
 
 
+def _in_control(tag: str) -> Unmapped:
+    """The reason an edit typed in a content control is not applied: the placeholder its tag names."""
+    kind, _, ident = tag.partition(":")
+    if kind in PLACEHOLDER_REASONS and ident:
+        return InPlaceholder(kind, ident)
+    return Unmapped("inside a content control whose tag is lost: edit the value where it is defined")
+
+
 @dataclass
 class Target:
     """The YAML string a paragraph shows, with what it renders aligned to what the document shows."""
@@ -488,10 +499,13 @@ class Applier:
         except Unmapped as exc:
             self.listed.extend(Change(**where, old=e.old, new=e.new, reason=str(exc)) for e in edits)
             return
+        controls = {id(r.control): r.content_control for r in remarks if r.control is not None}
         mapped = []
         for edit in edits:
             change = Change(**where, old=edit.old, new=edit.new)
             try:
+                if edit.control is not None:      # typed inside a placeholder's content control
+                    raise _in_control(controls.get(id(edit.control)) or edit.control.tag)
                 mapped.append((change, edit, target.source_edit(edit, self.locale)))
             except Unmapped as exc:
                 change.reason = str(exc)

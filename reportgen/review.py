@@ -44,7 +44,8 @@ class Place:
     new: bool = False         # a paragraph the reviewer added: `item` is then the one it follows
     text: str = ""            # the paragraph as built (inserted text left out), for matching by text
     accepted: str = ""        # the paragraph with every tracked change accepted (what `review --apply` writes)
-    formats: list = field(default_factory=list)   # (start, end, {"strong", "em", "link"}) of inserted text in it
+    # (start, end, {"strong", "em", "link"}, Control or None) of each inserted run in `accepted`: how it is set
+    formats: list = field(default_factory=list)
 
 
 UNTAGGED = "untagged"   # Remark.content_control of a control whose tag is lost and not found in the source map
@@ -316,7 +317,7 @@ class _Walk:
                 if tag == _w("t"):
                     if self.inserted_depth and len(paragraph["formats"]) < 1000:
                         end = paragraph["accepted_length"] + len(text)
-                        paragraph["formats"].append((end - len(text), end, self.formats(element)))
+                        paragraph["formats"].append((end - len(text), end, self.formats(element), self.control()))
                     paragraph["accepted_length"] += len(text)
                     if paragraph["accepted_length"] <= MAX_TEXT:
                         paragraph["accepted"].append(text)

@@ -275,3 +275,19 @@ def test_what_cannot_be_applied_is_listed_and_left_alone(built, tmp_path, conten
     assert "label" in listed["See "]["reason"] and listed["See "]["key"].endswith("figure.caption")
     assert "added" in listed["Four"]["reason"]
     assert {file: file.read_bytes() for file in content_copy.rglob("*.yaml")} == before
+
+
+def test_text_typed_inside_a_content_control_at_its_edge_is_listed(built, tmp_path, content_copy):
+    """Beside the figure's value, inside its control: the text reads as if typed after it, but belongs to it."""
+    document = docx.Document(str(built))
+    body = paragraphs(document, "Body Text")[0]._p
+    control = next(sdt for sdt in body.iter(qn("w:sdt"))
+                   if sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}").get(qn("w:val")) == "value:pop")
+    control.find(qn("w:sdtContent")).append(tracked("w:ins", " or so", 941))
+    document.save(str(tmp_path / "control.docx"))
+    before = first_yaml(content_copy).read_bytes()
+    code, result, stderr = apply(tmp_path / "control.docx", content_copy)
+    assert code == 1, stderr
+    (listed,) = result["listed"]
+    assert (listed["new"], listed["control"]) == (" or so", "value:pop")
+    assert listed["data_file"].endswith("mini/data/data.yaml") and first_yaml(content_copy).read_bytes() == before
