@@ -585,19 +585,33 @@ class Applier:
                 try:
                     if not isinstance(node, yaml.ScalarNode):
                         raise Unmapped("the text is not one YAML string")
-                    edited = edit_scalar(text, node, _value_edits(node.value, new))
                     _set(expected, path, new)
-                    problems: list = []
-                    again = parse_yaml(doc.file, edited, problems)
-                    if again is None or problems or json.loads(json.dumps(again.data, default=str)) != expected:
-                        _set(expected, path, node.value)
-                        raise Unmapped("the YAML file, edited in place, would not read back as this change")
-                    text = edited
+                    text = _edit_in_place(doc, text, node, new, expected)
                 except Unmapped as exc:
+                    _set(expected, path, node.value)
                     self._list(self.by_string[(shown, path)], str(exc))
             if text != doc.text:
                 result[shown] = (doc.text, text)
         return result
+
+
+def _edit_in_place(doc, text: str, node, new: str, expected) -> str:
+    """The file's text with one string edited in place and read back. A plain one-line string that can no
+    longer be plain (the reviewer typed ': ' or ' #', or a comma in a [flow, list]) is double-quoted."""
+    edited = edit_scalar(text, node, _value_edits(node.value, new))
+    if _reads_back(doc, edited, expected):
+        return edited
+    if node.style is None and node.start_mark.line == node.end_mark.line:
+        quoted = text[:node.start_mark.index] + json.dumps(new, ensure_ascii=False) + text[node.end_mark.index:]
+        if _reads_back(doc, quoted, expected):
+            return quoted
+    raise Unmapped("the YAML file, edited in place, would not read back as this change")
+
+
+def _reads_back(doc, text: str, expected) -> bool:
+    problems: list = []
+    again = parse_yaml(doc.file, text, problems)
+    return again is not None and not problems and json.loads(json.dumps(again.data, default=str)) == expected
 
 
 def _value_edits(old: str, new: str) -> list[tuple[int, int, str]]:

@@ -172,7 +172,7 @@ def _recommendation(item, rank: int, list_anchor: str, ctx: _Context) -> m.Recom
 def _key_figure(label: str, figure_id: str, ctx: _Context) -> m.KeyFigure:
     figure = ctx.raw.figures[figure_id]
     value = ctx.locale.typography(ctx.locale.figure(figure.value, figure.unit, figure.approx))
-    return m.KeyFigure(_plain(_spans(label, ctx)), value, ctx.cite(figure.source))
+    return m.KeyFigure(_plain(_spans(label, ctx)), value, ctx.cite(figure.source), figure_id, figure.source)
 
 
 def _chart(block, ctx: _Context) -> m.Chart:
@@ -216,9 +216,9 @@ def _span(span: RawSpan, ctx: _Context):
         return m.Text(span.text)
     if span.kind == "value":
         figure = figures[span.text]
-        return m.Text(ctx.locale.figure(figure.value, figure.unit, figure.approx))
+        return m.Text(ctx.locale.figure(figure.value, figure.unit, figure.approx), f"value:{span.text}")
     if span.kind == "year":
-        return m.Text(str(figures[span.text].year))
+        return m.Text(str(figures[span.text].year), f"year:{span.text}")
     if span.kind == "cite":
         return m.NoteRef(ctx.cite(span.text), span.text)
     if span.kind == "ref":
@@ -232,19 +232,66 @@ def _span(span: RawSpan, ctx: _Context):
 
 
 def _finish(spans: tuple, locale: Locale) -> tuple:
-    """Merge neighbouring text, then apply typography once per run of text."""
-    merged: list = []
+    """Apply typography once per run of neighbouring text (quotes and French spacing look across a placeholder's
+    value), keeping each placeholder's value a span of its own."""
+    finished: list = []
+    texts: list = []
     for span in spans:
-        if isinstance(span, m.Text) and merged and isinstance(merged[-1], m.Text):
-            merged[-1] = m.Text(merged[-1].text + span.text)
-        elif isinstance(span, (m.Strong, m.Emph, m.Link)):
-            merged.append(type(span)(*(_children_args(span, locale))))
-        elif isinstance(span, m.NoteRef) and merged and isinstance(merged[-1], m.Text):
-            merged[-1] = m.Text(merged[-1].text.rstrip(" "))  # a note number hangs on the word before it
-            merged.append(span)
-        else:
-            merged.append(span)
-    return tuple(m.Text(locale.typography(s.text)) if isinstance(s, m.Text) else s for s in merged)
+        if isinstance(span, m.Text):
+            texts.append(span)
+            continue
+        if isinstance(span, m.NoteRef) and texts:   # a note number hangs on the word before it
+            texts[-1] = m.Text(texts[-1].text.rstrip(" "), texts[-1].origin)
+        finished.extend(_typeset(texts, locale))
+        texts = []
+        if isinstance(span, (m.Strong, m.Emph, m.Link)):
+            span = type(span)(*(_children_args(span, locale)))
+        finished.append(span)
+    finished.extend(_typeset(texts, locale))
+    return tuple(finished)
+
+
+def _typeset(texts: list, locale: Locale) -> list:
+    """Neighbouring Text spans after typography of their joined text: one span when all are prose, else each
+    placeholder's value apart (what typography added at its edges, a no-break space, goes to the prose)."""
+    joined = "".join(span.text for span in texts)
+    result = locale.typography(joined)
+    if not any(span.origin for span in texts):
+        return [m.Text(result)] if texts else []
+    aligned = _Alignment(joined, result)
+    out, start, position = [], 0, 0
+    for index, span in enumerate(texts):
+        end = position + len(span.text)
+        if index == len(texts) - 1:
+            stop = len(result)
+        else:   # text typography inserted at the border goes to the prose side
+            stop = aligned.position(end, before=bool(span.origin))
+        piece = result[start:stop]
+        if piece:
+            if out and not span.origin and not out[-1].origin:
+                out[-1] = m.Text(out[-1].text + piece)
+            else:
+                out.append(m.Text(piece, span.origin))
+        start, position = stop, end
+    return out
+
+
+class _Alignment:
+    """Where an offset of a text lands in its typeset version (typography only replaces and adds punctuation
+    and spaces, so the letters and digits around an offset find it)."""
+
+    def __init__(self, before: str, after: str):
+        from difflib import SequenceMatcher
+        self.opcodes = SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+
+    def position(self, offset: int, before: bool) -> int:
+        """The typeset offset; `before`: ahead of what typography inserted at this place, else after it."""
+        for tag, i1, i2, j1, j2 in self.opcodes:
+            if tag == "insert" and i1 == offset:
+                return j1 if before else j2
+            if i1 <= offset < i2:
+                return j1 + min(offset - i1, j2 - j1)
+        return self.opcodes[-1][4] if self.opcodes else 0
 
 
 def _children_args(span, locale: Locale) -> tuple:

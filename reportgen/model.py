@@ -11,6 +11,7 @@ from typing import Union
 @dataclass(frozen=True)
 class Text:
     text: str
+    origin: str | None = None   # the placeholder it renders, "value:gdp-growth" or "year:gdp-growth"; None for prose
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,22 @@ class NoteRef:
     number: int
     source_id: str
 
+    @property
+    def origin(self) -> str | None:
+        """The placeholder it renders, "cite:nbb-2025" (None for a key figure's note, written without an id)."""
+        return f"cite:{self.source_id}" if self.source_id else None
+
 
 @dataclass(frozen=True)
 class CrossRef:
     """A resolved reference to a section, table, figure or recommendation: 'figure 2', « tableau 1 »."""
     target: str
     label: str
+
+    @property
+    def origin(self) -> str:
+        """The placeholder it renders: "ref:rec-x"."""
+        return f"ref:{self.target}"
 
 
 Inline = Union[Text, Strong, Emph, Link, NoteRef, CrossRef]
@@ -122,6 +133,13 @@ class KeyFigure:
     label: str
     value: str
     source_number: int
+    figure_id: str = ""     # the figure whose value it prints, and that figure's source (the DOCX tags both)
+    source_id: str = ""
+
+    def value_and_note(self) -> tuple:
+        """Its value and its note as spans, each with the placeholder origin it renders."""
+        return (Text(self.value, f"value:{self.figure_id}" if self.figure_id else None),
+                NoteRef(self.source_number, self.source_id))
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,17 @@ class Place:
     formats: list = field(default_factory=list)   # (start, end, {"strong", "em", "link"}) of inserted text in it
 
 
+UNTAGGED = "untagged"   # Remark.content_control of a control whose tag is lost and not found in the source map
+
+
+@dataclass
+class Control:
+    """A content control (w:sdt) met in the text: the DOCX writer puts one around each placeholder's value."""
+    tag: str = ""             # its w:tag, value:gdp-growth; "" when an editor dropped it (LibreOffice 7.4 does)
+    index: int = 0            # its rank among the controls of its place (paragraph, or table row)
+    text: str = ""            # what it holds as built (inserted text left out)
+
+
 @dataclass
 class Remark:
     kind: str                 # comment | insertion | deletion
@@ -61,11 +72,19 @@ class Remark:
     position: str = ""        # "new after" for a paragraph the reviewer added, "footnote" for a remark in one
     end_key: str | None = None      # the other end of a comment whose range spans blocks
     note: str = ""            # why a remark has no location, or how it was found
+    # The content control the remark is in (a comment: where its range starts): value:<figure-id>, year:<figure-id>,
+    # cite:<source-id> or ref:<id>; UNTAGGED when its tag is lost; None outside any. Its text comes from data/.
+    content_control: str | None = None
     place: Place | None = field(default=None, repr=False)
     end_place: Place | None = field(default=None, repr=False)
+    control: Control | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.control is not None and self.content_control is None:
+            self.content_control = self.control.tag or UNTAGGED   # the locator looks a lost tag up in the map
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in ("place", "end_place")}
+        return {k: v for k, v in asdict(self).items() if k not in ("place", "end_place", "control")}
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: {self.key}" if self.file else "(no content location)"
@@ -73,6 +92,9 @@ class Remark:
             where += f" ({self.position})"
         if self.end_key and self.end_key != self.key:
             where += f" .. {self.end_key}"
+        if self.content_control:
+            where += (" (in a content control whose tag is lost)" if self.content_control == UNTAGGED
+                      else f" (in {clean(self.content_control)})")
         what = {"comment": "comment", "insertion": "inserted", "deletion": "deleted"}[self.kind]
         quote = f' on "{_short(self.anchored_text)}"' if self.kind == "comment" and self.anchored_text else ""
         note = f" [{clean(self.note)}]" if self.note else ""
@@ -226,6 +248,8 @@ class _Walk:
         self.passage_length = 0
         self.open_ranges: dict[str, tuple[int, Place]] = {}   # comment id -> passage offset and place of its start
         self.footnote_places: dict[str, Place] = {}
+        self.controls: list[Control | None] = []   # the open content controls (None: a block-level one)
+        self.control_counts: dict[tuple, int] = {}   # (anchor, place) -> controls met there
 
     def place(self) -> Place:
         if self.paragraphs:
@@ -262,7 +286,20 @@ class _Walk:
         elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
             self.external_links += 1
         elif tag == _w("commentRangeStart"):
-            self.open_ranges.setdefault(element.get(_w("id")), (self.passage_length, self.place()))
+            self.open_ranges.setdefault(element.get(_w("id")), (self.passage_length, self.place(), self.control()))
+        elif tag == _w("sdt"):
+            self.controls.append(self.inline_control() if self.paragraphs else None)
+        elif tag == _w("tag") and self.control() and element.getparent().tag == _w("sdtPr"):
+            self.control().tag = element.get(_w("val"), "")[:200]
+
+    def inline_control(self) -> Control:
+        where = (self.place().anchor, at(self.place()))
+        self.control_counts[where] = index = self.control_counts.get(where, 0) + 1
+        return Control(index=index - 1)
+
+    def control(self) -> Control | None:
+        """The inline content control being read, if any."""
+        return self.controls[-1] if self.controls else None
 
     def end(self, element) -> None:
         tag = element.tag
@@ -283,6 +320,9 @@ class _Walk:
                     paragraph["accepted_length"] += len(text)
                     if paragraph["accepted_length"] <= MAX_TEXT:
                         paragraph["accepted"].append(text)
+            control = self.control()
+            if control and not (tag == _w("t") and self.inserted_depth) and len(control.text) < 1000:
+                control.text += text
             if tag == _w("t") and self.open_ranges:
                 self.passage.append(text)
                 self.passage_length += len(text)
@@ -291,13 +331,13 @@ class _Walk:
             start = self.open_ranges.pop(comment_id, None)
             if start is not None:
                 self.comment(comment_id, start[1], "".join(self.passage)[start[0]:start[0] + MAX_TEXT],
-                             self.place())
+                             self.place(), control=start[2])
             if not self.open_ranges:
                 self.passage, self.passage_length = [], 0
         elif tag == _w("commentReference"):       # a point comment has only this mark (LibreOffice)
             comment_id = element.get(_w("id"))
             if comment_id not in self.open_ranges:
-                self.comment(comment_id, self.place(), "", None)
+                self.comment(comment_id, self.place(), "", None, control=self.control())
         elif tag in (_w("ins"), _w("del")):
             if tag == _w("ins"):
                 self.inserted_depth -= 1
@@ -305,7 +345,9 @@ class _Walk:
             if changed.strip():
                 self.remarks.append(Remark("insertion" if tag == _w("ins") else "deletion",
                                            element.get(_w("author"), "")[:200], element.get(_w("date"), "")[:40],
-                                           changed, "", None, place=self.place()))
+                                           changed, "", None, place=self.place(), control=self.control()))
+        elif tag == _w("sdt") and self.controls:
+            self.controls.pop()
         elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
             self.external_links -= 1
         elif tag == _w("footnoteReference"):
@@ -340,7 +382,8 @@ class _Walk:
         if self.anchor == COVER and element.find(f"{_w('pPr')}/{_w('sectPr')}") is not None:
             self.anchor, self.item = CONTENTS, -1     # the cover is its own Word section
 
-    def comment(self, comment_id: str, place: Place, anchored: str, end: Place | None, position: str = "") -> None:
+    def comment(self, comment_id: str, place: Place, anchored: str, end: Place | None, position: str = "",
+                control: Control | None = None) -> None:
         if comment_id in self.emitted:
             return
         if comment_id not in self.comments:
@@ -349,7 +392,7 @@ class _Walk:
         self.emitted.add(comment_id)
         author, date, text = self.comments[comment_id]
         self.remarks.append(Remark("comment", author, date, text, anchored, None, position=position, place=place,
-                                   end_place=end))
+                                   end_place=end, control=control))
 
     def footnotes(self, package: zipfile.ZipFile) -> None:
         """Remarks inside a footnote are filed where the footnote's mark is in the text."""
@@ -379,6 +422,21 @@ class _Walk:
                 self.remarks.append(Remark("comment", author, date, text, "", None,
                                            note=f"comment {clean(comment_id or '')[:20]} has no mark in the text",
                                            place=Place(None)))
+
+
+def at(place: Place) -> str:
+    """A place's name in the source map under its anchor: p<n> the n-th paragraph, r<n> the n-th table row."""
+    return f"r{place.row}" if place.row >= 0 else f"p{place.item}"
+
+
+def _tag_from_map(control: Control, entry) -> str:
+    """The tag of a control whose tag an editor dropped, from the source map's record of its place: the control
+    at the same rank if it holds the same text, else the one tag of the controls there holding that text."""
+    recorded = entry.controls if not isinstance(entry, str) else ()
+    if control.index < len(recorded) and recorded[control.index][1] == control.text:
+        return recorded[control.index][0]
+    tags = {tag for tag, text in recorded if text == control.text}
+    return tags.pop() if len(tags) == 1 else UNTAGGED
 
 
 def _comparable(text: str) -> str:
@@ -424,8 +482,7 @@ class Locator:
             return "in the table of contents, which is made from the section titles"
         if place.anchor == self.sources_heading:
             return "in the Sources heading or its note, which the templates write"
-        at = f"r{place.row}" if place.row >= 0 else f"p{place.item}"
-        entry = self.places.get((place.anchor, at))
+        entry = self.places.get((place.anchor, at(place)))
         if entry is None:
             return ("in text the report does not have (below the part it follows)" if place.anchor in self.anchors
                     else f"its bookmark {place.anchor} names nothing the report built")
@@ -444,6 +501,8 @@ class Locator:
 
     def fill(self, remark: Remark, changed: bool) -> None:
         from .load import key_path
+        if remark.content_control == UNTAGGED and remark.control is not None:
+            remark.content_control = _tag_from_map(remark.control, self.resolve(remark.place))
         found = self.find(remark.place, changed)
         if isinstance(found, str):
             remark.note = remark.note or found

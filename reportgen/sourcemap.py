@@ -28,6 +28,7 @@ class Entry:
     file: str       # relative to the content folder's parent: belgium/en/help-us.yaml
     path: tuple     # key path inside the file
     text: str       # the plain text printed there (content text: labels and numbers around it left out)
+    controls: tuple = ()   # (tag, text) of each content control in it, in order (see `controls`)
 
     @property
     def key(self) -> str:
@@ -53,6 +54,18 @@ def entries(report: m.Report) -> list[Entry]:
     return found
 
 
+def controls(spans) -> tuple:
+    """(tag, text) of the content controls the DOCX writer puts around the placeholders of `spans`: `review` reads
+    a control's tag from the map where an editor dropped it (LibreOffice 7.4 keeps the control, not its tag)."""
+    found: list = []
+    for span in spans:
+        if isinstance(span, (m.Strong, m.Emph, m.Link)):
+            found.extend(controls(span.children))
+        elif getattr(span, "origin", None):
+            found.append((span.origin, plain((span,))))
+    return tuple(found)
+
+
 def _cover(report: m.Report):
     folder = report.id
     values = ([("classification", report.classification)] if report.classification else []) + [
@@ -66,41 +79,46 @@ def _cover(report: m.Report):
 def _block(block, bookmark_name):
     """The entries of one block, in the paragraphs and rows the DOCX writer gives it."""
     anchor, file, path = bookmark_name(block.anchor), block.origin.file, block.origin.path
-    at = lambda where, sub, text: Entry(anchor, where, file, path + sub, text)  # noqa: E731
+    at = lambda where, sub, text, spans=(): Entry(anchor, where, file, path + sub, text, controls(spans))  # noqa: E731
     if isinstance(block, m.Paragraph):
-        yield at("p0", (), plain(block.spans))
+        yield at("p0", (), plain(block.spans), block.spans)
     elif isinstance(block, (m.BulletList, m.NumberedList)):
         kind = "bullets" if isinstance(block, m.BulletList) else "numbered"
         for index, item in enumerate(block.items):
-            yield at(f"p{index}", (kind, index), plain(item))
+            yield at(f"p{index}", (kind, index), plain(item), item)
     elif isinstance(block, m.Table):
-        yield at("p0", ("table", "caption"), plain(block.caption))
-        yield at("r0", ("table", "header"), " | ".join(plain(cell) for cell in block.header))
+        yield at("p0", ("table", "caption"), plain(block.caption), block.caption)
+        yield at("r0", ("table", "header"), " | ".join(plain(cell) for cell in block.header),
+                 [span for cell in block.header for span in cell])
         for index, row in enumerate(block.rows):
-            yield at(f"r{index + 1}", ("table", "rows", index), " | ".join(plain(cell) for cell in row))
+            yield at(f"r{index + 1}", ("table", "rows", index), " | ".join(plain(cell) for cell in row),
+                     [span for cell in row for span in cell])
     elif isinstance(block, m.Figure):
         yield at("p0", ("figure",), block.alt)
-        yield at("p1", ("figure", "caption"), plain(block.caption))
+        yield at("p1", ("figure", "caption"), plain(block.caption), block.caption)
     elif isinstance(block, m.KeyFigures):
         yield at("p0", ("keyfigures", "title"), block.title)
         for index, item in enumerate(block.items):
-            yield at(f"p{index + 1}", ("keyfigures", "items", index), f"{item.label} — {item.value}")
+            yield at(f"p{index + 1}", ("keyfigures", "items", index), f"{item.label} — {item.value}",
+                     item.value_and_note())
     elif isinstance(block, m.Callout):
         yield at("p0", ("callout", "title"), block.title)
     elif isinstance(block, m.Recommendations):
         for index, card in enumerate(block.items):   # each card has its own bookmark, on its title
             card_anchor = bookmark_name(card.anchor)
             card_path = path + ("recommendations", "items", index)
-            yield Entry(card_anchor, "p0", file, card_path + ("title",), plain(card.title))
+            yield Entry(card_anchor, "p0", file, card_path + ("title",), plain(card.title), controls(card.title))
             for number, part in enumerate(card.fields, start=1):
-                yield Entry(card_anchor, f"p{number}", file, card_path + (part.key,), plain(part.spans))
+                yield Entry(card_anchor, f"p{number}", file, card_path + (part.key,), plain(part.spans),
+                            controls(part.spans))
 
 
 def to_xml(found: list[Entry]) -> bytes:
     """The custom XML part: one <place> per entry, in document order (deterministic bytes)."""
     rows = "".join(f"<place anchor={quoteattr(e.anchor)} at={quoteattr(e.at)} file={quoteattr(e.file)} "
-                   f"path={quoteattr(json.dumps(list(e.path), ensure_ascii=False))}>{escape(e.text)}</place>"
-                   for e in found)
+                   f"path={quoteattr(json.dumps(list(e.path), ensure_ascii=False))}"
+                   + (f" controls={quoteattr(json.dumps(e.controls, ensure_ascii=False))}" if e.controls else "")
+                   + f">{escape(e.text)}</place>" for e in found)
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sourceMap xmlns="{NAMESPACE}">{rows}'
             "</sourceMap>").encode("utf-8")
 
@@ -109,9 +127,11 @@ def from_element(element) -> Entry | None:
     """One <place> read back by `review` (None when malformed: the place is then resolved from today's content)."""
     try:
         path = tuple(json.loads(element.get("path") or "null"))
+        found = tuple(tuple(pair) for pair in json.loads(element.get("controls") or "[]")[:1000])
     except (ValueError, TypeError):
         return None
     if not all(isinstance(part, (str, int)) for part in path):
         return None
+    found = tuple(pair for pair in found if len(pair) == 2 and all(isinstance(x, str) for x in pair))
     return Entry(element.get("anchor") or "", element.get("at") or "", element.get("file") or "", path,
-                 (element.text or "")[:10_000])
+                 (element.text or "")[:10_000], found)

@@ -46,12 +46,38 @@ def docx_bookmarks(path: Path) -> list[str]:
     return [b.get(qn("w:name")) for b in body.iter(qn("w:bookmarkStart"))]
 
 
+def paragraph_text(paragraph) -> str:
+    """A paragraph's text as Word shows it, the runs inside content controls (w:sdt) included: python-docx's
+    `paragraph.text` and `.runs` skip them, and every printed figure, year, citation and reference is in one."""
+    from docx.text.run import Run
+    return "".join(Run(r, paragraph).text for r in paragraph._p.iter(qn("w:r")))
+
+
 def docx_text(path: Path) -> str:
     document = docx.Document(str(path))
-    parts = [p.text for p in document.paragraphs]
+    parts = [paragraph_text(p) for p in document.paragraphs]
     for table in document.tables:
-        parts.extend(cell.text for row in table.rows for cell in row.cells)
+        parts.extend("\n".join(paragraph_text(p) for p in cell.paragraphs) for row in table.rows for cell in row.cells)
     return "\n".join(parts)
+
+
+def docx_controls(path: Path) -> list[dict]:
+    """Each inline content control of the DOCX body in order: tag, alias, id, lock, its text, and the anchor of
+    the hyperlink it holds (a citation's or a reference's)."""
+    body = docx.Document(str(path)).element.body
+    found = []
+    for sdt in body.iter(qn("w:sdt")):
+        properties = sdt.find(qn("w:sdtPr"))
+        value = lambda tag: (properties.find(qn(tag)).get(qn("w:val")) if properties.find(qn(tag)) is not None
+                             else None)  # noqa: E731
+        content = sdt.find(qn("w:sdtContent"))
+        link = content.find(qn("w:hyperlink"))
+        found.append({"tag": value("w:tag"), "alias": value("w:alias"), "id": value("w:id"), "lock": value("w:lock"),
+                      "placeholder": properties.find(qn("w:showingPlcHdr")) is not None,
+                      "text": "".join(t.text or "" for t in content.iter(qn("w:t"))),
+                      "link": link.get(qn("w:anchor")) if link is not None else None,
+                      "in_paragraph": sdt.getparent().tag in (qn("w:p"), qn("w:hyperlink"))})
+    return found
 
 
 def html_section_ids(path: Path) -> list[str]:

@@ -27,7 +27,7 @@ def apply(path: Path, content: Path, *options: str) -> tuple[int, dict, str]:
 def replace(paragraph, old: str, new: str, change_id: int) -> None:
     """Track the replacement of `old` (inside one run) by `new`, as Word saves it: a deletion, then an
     insertion, between the two halves of the run."""
-    run = next(r for r in paragraph.runs if old in r.text)
+    run = next(r for r in map(lambda e: Run(e, paragraph), paragraph._p.iter(qn("w:r"))) if old in r.text)   # sdt too
     before, after = run.text.split(old, 1)
     tail = copy.deepcopy(run._r)
     run.text = before
@@ -56,11 +56,13 @@ def built(mini_output) -> Path:
 def python_docx_edits(built: Path, target: Path) -> None:
     """In the first paragraph (which holds a figure value, a year, a citation and a cross-reference) a word
     replaced; in the bold list item, words added at the end with typographic quotes and apostrophe; in a
-    numbered item (a plain scalar in a flow list), a word added."""
+    numbered item (a plain scalar in a flow list), a word added; in the next, a comma, which a plain scalar in a
+    flow list cannot hold."""
     document = docx.Document(str(built))
     replace(paragraphs(document, "Body Text")[0], "many", "a lot", 901)
     paragraphs(document, "List Bullet")[0]._p.append(tracked("w:ins", " that isn\u2019t \u201cnew\u201d", 903))
     paragraphs(document, "List Number")[1]._p.append(tracked("w:ins", " more", 904))
+    paragraphs(document, "List Number")[2]._p.append(tracked("w:ins", " (or four), say", 905))
     document.save(str(target))
 
 
@@ -74,10 +76,11 @@ def test_tracked_changes_are_written_into_their_strings_only(built, tmp_path, co
         ("blocks[0]", "many", "a lot"),
         ("blocks[1].bullets[0]", "", " that isn\u2019t \u201cnew\u201d"),
         ("subsections[0].blocks[0].numbered[1]", "", " more"),
+        ("subsections[0].blocks[0].numbered[2]", "", " (or four), say"),
     ]
     expected = (before.replace("Is that many?", "Is that a lot?")
                 .replace('- "**Bold** item"', '- "**Bold** item that isn\'t \\"new\\""')
-                .replace("[One, Two, Three]", "[One, Two more, Three]"))
+                .replace("[One, Two, Three]", '[One, Two more, "Three (or four), say"]'))
     assert first_yaml(content_copy).read_text(encoding="utf-8") == expected    # the rest byte for byte
     for other in (content_copy / "mini").rglob("*.yaml"):
         if other != first_yaml(content_copy):
@@ -154,7 +157,7 @@ def test_a_change_to_a_text_edited_since_the_build_is_listed(built, tmp_path, co
     assert code == 1, stderr
     assert [c["key"] for c in result["listed"]] == ["blocks[0]"]
     assert "no longer in it" in result["listed"][0]["reason"]
-    assert len(result["applied"]) == 2 and "Is it many?" in first.read_text(encoding="utf-8")
+    assert len(result["applied"]) == 3 and "Is it many?" in first.read_text(encoding="utf-8")
     assert first.read_text(encoding="utf-8") != before
 
 
@@ -163,7 +166,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(built, tmp_path, content_copy)
     document = docx.Document(str(tmp_path / "reviewed.docx"))
     document.add_comment(paragraphs(document, "List Bullet")[1].runs, text="Cite this?", author="Jane Reviewer")
     document.save(str(tmp_path / "reviewed.docx"))
-    before = {file: file.read_bytes() for file in content_copy.rglob("*")if file.is_file()}
+    before = {file: file.read_bytes() for file in content_copy.rglob("*") if file.is_file()}
     result = run_build("review", str(tmp_path / "reviewed.docx"), "--content", str(content_copy), "--apply",
                        "--dry-run")
     assert result.returncode == 0, result.stderr
@@ -172,6 +175,10 @@ def test_dry_run_prints_a_diff_and_writes_nothing(built, tmp_path, content_copy)
     assert "-      Belgium has {value:pop} inhabitants ({year:pop}) {cite:stat}. Is that many?" in result.stdout
     assert "+      Belgium has {value:pop} inhabitants ({year:pop}) {cite:stat}. Is that a lot?" in result.stdout
     assert "to do: content/mini/en/first.yaml:7: blocks[1].bullets[1]: comment by Jane Reviewer" in result.stdout
+    code, result, stderr = apply(tmp_path / "reviewed.docx", content_copy, "--dry-run")
+    assert code == 0, stderr
+    assert [(c["text"], c["key"]) for c in result["comments"]] == [("Cite this?", "blocks[1].bullets[1]")]
+    assert len(result["applied"]) == 4 and "+      Belgium has" in result["diff"]
     assert {file: file.read_bytes() for file in content_copy.rglob("*") if file.is_file()} == before
 
 
@@ -199,7 +206,7 @@ def test_the_round_trip_apply_then_rebuild_holds_the_accepted_text(built, tmp_pa
         assert texts[index] == accepted[index]
     assert any("inhabitants (2025)[1]. Is that a lot? Yes: see figure" in text for text in texts)
     assert "Bold item that isn\u2019t \u201cnew\u201d" in texts
-    assert "Two more" in texts
+    assert "Two more" in texts and "Three (or four), say" in texts
 
 
 def _accepted(paragraph_element):

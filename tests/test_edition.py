@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import FIXTURES, run_build
-from readback import docx_bookmarks, normalise_spaces, pdf_outline_titles, pdf_text
+from readback import docx_bookmarks, normalise_spaces, paragraph_text, pdf_outline_titles, pdf_text
 from reportgen.assemble import assemble
 from reportgen.validate import load_report
 from reportgen.writers.docx import bookmark_name
@@ -154,7 +154,7 @@ def test_annexes_are_lettered_in_word_headings_and_contents(mini_output, lang):
     contents = [normalise_spaces(p.text.replace("\t", " ")) for p in document.paragraphs
                 if p.style.name.startswith("toc ")]
     assert f"{word} {title} " in " | ".join(contents) and any(c.startswith(f"A.2 {second}") for c in contents)
-    assert sentence in [normalise_spaces(p.text) for p in document.paragraphs]
+    assert sentence in [normalise_spaces(paragraph_text(p)) for p in document.paragraphs]
 
 
 # ---- glossary -------------------------------------------------------------------------------------------

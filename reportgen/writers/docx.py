@@ -77,6 +77,7 @@ class DocxWriter:
         self.details: list[str] = []   # what -v prints about this document
         self.pages = 0
         self._bookmark_id = 0
+        self._control_id = 0
         for element in list(self.body):
             if element.tag != qn("w:sectPr"):
                 self.body.remove(element)
@@ -338,8 +339,8 @@ class DocxWriter:
             title = self._paragraph("Callout Title", [m.Text(block.title)])
             self._bookmark(title, bookmark_name(block.anchor))
             for item in block.items:
-                self._paragraph("Box Text", [m.Text(f"{item.label} — "), m.Strong((m.Text(item.value),)),
-                                             m.NoteRef(item.source_number, "")])
+                value, note = item.value_and_note()
+                self._paragraph("Box Text", [m.Text(f"{item.label} — "), m.Strong((value,)), note])
 
     def callout(self, block: m.Callout, style: str) -> None:
         with self._box(block.title):
@@ -458,7 +459,7 @@ class DocxWriter:
         tag = self.report.tag
         for span in spans:
             if isinstance(span, m.Text):
-                run = _run(parent, span.text, tag)
+                run = _run(self._control(parent, span.origin), span.text, tag)
                 style = link_style or EMPHASIS_STYLES.get(emphasis)
                 if style:
                     _style_run(run._r, self._style_id(style))
@@ -470,15 +471,35 @@ class DocxWriter:
                 link = _hyperlink(parent, None, span.href, self.document.part)
                 self._runs(link, span.children, emphasis, "Hyperlink")
             elif isinstance(span, m.NoteRef):
-                self._citation(parent, span.number)
+                self._citation(self._control(parent, span.origin), span.number)
             elif isinstance(span, m.CrossRef):
-                link = _hyperlink(parent, bookmark_name(span.target))
+                link = _hyperlink(self._control(parent, span.origin), bookmark_name(span.target))
                 _style_run(_run(link, span.label, tag)._r, self._style_id("Hyperlink"))
 
     def _citation(self, parent, source_number: int) -> None:
         """"[n]": the number of the source's entry in the Sources list, linked to that entry, as in the PDF."""
         link = _hyperlink(parent, source_bookmark(source_number))
         _style_run(_run(link, f"[{source_number}]", self.report.tag)._r, self._style_id("Note Reference"))
+
+    def _control(self, parent, origin: str | None):
+        """Where a span's runs go: for a placeholder's value ("value:gdp-growth", "cite:nbb-2025"), a locked inline
+        content control titled and tagged with it, so Word shows where the value comes from and refuses edits to
+        it (`review` lists any made anyway, with the tag); else `parent` itself."""
+        if not origin:
+            return parent
+        kind, _, ident = origin.partition(":")
+        self._control_id += 1    # a counter, not Word's random ids: rebuilds stay byte-identical
+        properties = OxmlElement("w:sdtPr")   # children in the schema's order (CT_SdtPr)
+        for name, value in (("w:alias", self.report.labels["content_controls"][kind].format(id=ident)),
+                            ("w:tag", origin), ("w:id", str(self._control_id)), ("w:lock", "sdtContentLocked")):
+            element = OxmlElement(name)
+            element.set(qn("w:val"), value)
+            properties.append(element)
+        control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+        control.append(properties)
+        control.append(content)
+        _element(parent).append(control)
+        return content
 
     def _caption(self, label: str, sequence: str, number: int, spans):
         paragraph = self._add_paragraph("Caption")
