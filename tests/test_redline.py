@@ -177,6 +177,7 @@ def test_uncommitted_edits_are_signed_by_the_git_user_on_the_reports_date(repo, 
     copy = tmp_path / "repo"
     shutil.copytree(repo, copy)
     edit(copy / "content" / "mini" / "en" / "notes.yaml", "Nothing to add.", "Nothing to add here.")
+    edit(copy / "content" / "mini" / "data" / "data.yaml", "value: 185e9", "value: 190e9")   # a figure's value
     result = run_build("redline", "HEAD~1", "--lang", "en", "--content", str(copy / "content"),
                        "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
@@ -187,6 +188,11 @@ def test_uncommitted_edits_are_signed_by_the_git_user_on_the_reports_date(repo, 
         {("Dora Local", "2026-01-15T12:00:00Z")}      # the mini report's date
     committed = paragraph_with(root, "Belgium has").find("w:ins", NS)   # the committed edit keeps its commit
     assert committed.get(f"{{{W}}}author") == EDITOR
+    value = next(tr for tr in root.iter(f"{{{W}}}tr") if "Euroclear" in text(tr))   # printed by {value:money}
+    assert "185" in "".join(changes(value, "del")) and "190" in "".join(changes(value, "ins"))
+    assert {c.get(f"{{{W}}}author") for c in value.iter(f"{{{W}}}ins", f"{{{W}}}del")} == {"Dora Local"}
+    for control in value.iter(f"{{{W}}}sdt"):       # the value's content control keeps its tag
+        assert control.find("w:sdtPr/w:tag", NS).get(f"{{{W}}}val") == "value:money"
 
 
 def test_no_change_since_rev_writes_the_redline_and_says_so(repo, tmp_path):
