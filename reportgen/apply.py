@@ -150,8 +150,9 @@ def render(source: str, placeholder) -> Rendered:
                 out.spans.extend([tuple(open_spans)] * len(shown))
                 position = index + len(token)
             else:
-                ident, start = len(out.bounds), position
+                ident, start = len(out.bounds), _span_start(source, position, span.kind)
                 out.bounds[ident], out.kinds[ident] = (start, start), span.kind
+                position = start + _DELIMITER_WIDTH[span.kind]
                 open_spans.append(ident)
                 walk(span.children)
                 open_spans.pop()
@@ -162,12 +163,25 @@ def render(source: str, placeholder) -> Rendered:
     return out
 
 
+_DELIMITER_WIDTH = {"strong": 2, "em": 1, "link": 1}   # `**` or `__`, `*` or `_`, `[`
+
+
+def _span_start(source: str, position: int, kind: str) -> int:
+    """Where a span's opening delimiter starts (only markup may come before it)."""
+    index = source.find("[", position) if kind == "link" else \
+        next((i for i in range(position, len(source)) if source[i] in "*_"), -1)
+    if index < 0 or source[position:index].strip("*_[`\\"):
+        raise Unmapped("the text's markup could not be aligned with what it renders")
+    return index
+
+
 def _span_end(source: str, position: int, kind: str) -> int:
     """Where a span's closing delimiter ends: `**`, `*`, `_`, or `](url)` of a link."""
     if kind != "link":
-        while position < len(source) and source[position] in "*_":
-            position += 1
-        return position
+        width = _DELIMITER_WIDTH[kind]
+        if len(source) < position + width or source[position:position + width].strip("*_"):
+            raise Unmapped("bold or italic markup could not be aligned with what it renders")
+        return position + width
     index = source.find("](", position)
     if index < 0 or source[position:index].strip("*_`\\"):
         raise Unmapped("a link's markup could not be aligned with what it renders")

@@ -291,3 +291,15 @@ def test_text_typed_inside_a_content_control_at_its_edge_is_listed(built, tmp_pa
     (listed,) = result["listed"]
     assert (listed["new"], listed["control"]) == (" or so", "value:pop")
     assert listed["data_file"].endswith("mini/data/data.yaml") and first_yaml(content_copy).read_bytes() == before
+
+
+def test_a_libreoffice_resave_of_a_reviewed_file_applies_the_same(built, tmp_path, content_copy):
+    python_docx_edits(built, tmp_path / "reviewed.docx")
+    libreoffice("resave", tmp_path / "reviewed.docx", tmp_path / "resaved.docx")
+    before = first_yaml(content_copy).read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "resaved.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert first_yaml(content_copy).read_text(encoding="utf-8") == (
+        before.replace("Is that many?", "Is that a lot?")
+        .replace('- "**Bold** item"', '- "**Bold** item that isn\'t \\"new\\""')
+        .replace("[One, Two, Three]", '[One, Two more, "Three (or four), say"]'))
