@@ -545,6 +545,8 @@ class Applier:
         """The YAML string a paragraph shows, or Unmapped with the reason there is none to edit."""
         if place.new:
             raise Unmapped("a paragraph the reviewer added: copy it into the YAML by hand")
+        if not place.accepted.strip():
+            raise Unmapped("the reviewer deleted the whole paragraph: remove it from the YAML by hand")
         if len(place.text) >= MAX_TEXT:
             raise Unmapped("the paragraph is too long to apply")
         found = self.locator.find(place, self.changed)

@@ -264,12 +264,14 @@ def test_what_cannot_be_applied_is_listed_and_left_alone(built, tmp_path, conten
         added.remove(run)
     added.append(tracked("w:ins", "Four", 937))
     paragraphs(document, "List Number")[2]._p.addnext(added)
+    delete_run(paragraphs(document, "List Number")[0]._p, "One", 939)   # a whole item deleted
     document.save(str(tmp_path / "listed.docx"))
     before = {file: file.read_bytes() for file in content_copy.rglob("*.yaml")}
     code, result, stderr = apply(tmp_path / "listed.docx", content_copy)
     assert code == 1, stderr
     listed = {c["old"] or c["new"]: c for c in result["listed"]}
-    assert set(listed) == {"[1]", "figure 1", "See ", "Four"} and not result["applied"]
+    assert set(listed) == {"[1]", "figure 1", "See ", "Four", "One"} and not result["applied"]
+    assert "whole paragraph" in listed["One"]["reason"]
     assert listed["[1]"]["control"] == "cite:stat" and listed["[1]"]["data_file"].endswith("mini/data/data.yaml")
     assert listed["figure 1"]["control"] == "ref:shares"
     assert "label" in listed["See "]["reason"] and listed["See "]["key"].endswith("figure.caption")
