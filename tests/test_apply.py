@@ -305,3 +305,18 @@ def test_a_libreoffice_resave_of_a_reviewed_file_applies_the_same(built, tmp_pat
         before.replace("Is that many?", "Is that a lot?")
         .replace('- "**Bold** item"', '- "**Bold** item that isn\'t \\"new\\""')
         .replace("[One, Two, Three]", '[One, Two more, "Three (or four), say"]'))
+
+
+def test_a_table_cell_is_edited_in_its_row(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Holder")
+    table.rows[0].cells[0].paragraphs[0]._p.append(tracked("w:ins", " name", 951))
+    table.rows[1].cells[0].paragraphs[0]._p.append(tracked("w:ins", " Bank", 953))
+    document.save(str(tmp_path / "table.docx"))
+    second = content_copy / "mini" / "en" / "second.yaml"
+    before = second.read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "table.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert [c["key"] for c in result["applied"]] == ["blocks[0].table.header", "blocks[0].table.rows[0]"]
+    assert second.read_text(encoding="utf-8") == before.replace("[Holder, Amount]", "[Holder name, Amount]").replace(
+        '[Euroclear, "{value:money}"]', '[Euroclear Bank, "{value:money}"]')
