@@ -694,6 +694,14 @@ def _cross_reference_labels(node, found: dict | None = None) -> dict[str, str]:
 # ---- the command ----------------------------------------------------------------------------------------
 
 
+def _write(file: Path, text: str) -> None:
+    """Replace a content file atomically (the pipeline's helper), keeping its permissions."""
+    from .pipeline import write_atomically
+    mode = file.stat().st_mode & 0o7777
+    write_atomically(file, lambda tmp: tmp.write_bytes(text.encode("utf-8")) and None)
+    file.chmod(mode)
+
+
 def _diff_names(name: str) -> tuple[str, str]:
     """git's a/ and b/ for a file of the repository; a file outside it keeps its absolute path."""
     return (name, name) if Path(name).is_absolute() else (f"a/{name}", f"b/{name}")
@@ -702,7 +710,6 @@ def _diff_names(name: str) -> tuple[str, str]:
 def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_run: bool) -> int:
     """Apply (or with dry_run, show) the accepted changes; list the rest and the comments. The exit code:
     0 every change applied, 1 some listed instead, 2 a document that names no report of ours."""
-    from .pipeline import write_atomically
     from .review import locator
     found = locator(reviewed, content)
     if found is None:
@@ -739,7 +746,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         for change in applier.applied:
-            print(f"applied: {change}")
+            print(f"{'would apply' if dry_run else 'applied'}: {change}")
         for change in applier.listed:
             where = f" ({change.control}, defined in {change.data_file})" if change.data_file else \
                 f" ({change.control})" if change.control else ""
@@ -750,8 +757,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
             print(diff, end="")
     if not dry_run:
         for name, (_, new) in texts.items():
-            target = applier.docs[name].file
-            write_atomically(target, lambda tmp, data=new.encode("utf-8"): tmp.write_bytes(data) and None)
+            _write(applier.docs[name].file, new)
     verb = "would be applied to" if dry_run else "applied to"
     print(f"{len(applier.applied)} change(s) {verb} {len(texts)} file(s), {len(applier.listed)} not applied, "
           f"{len(comments)} comment(s) to do", file=sys.stderr)
