@@ -207,16 +207,15 @@ class Edit:
     control: object = None             # the content control (review.Control) the typed text is in, if any
 
 
-def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
-    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `formats`
-    are the (start, end, formats) of inserted runs in `after`."""
+def word_edits(before: str, after: str, runs: list = ()) -> list[Edit]:
+    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `runs` are
+    the inserted runs of `after` (review's Place.formats: start, end, formats, content control)."""
     a, b = _TOKEN.findall(before), _TOKEN.findall(after)
     offsets, new_offsets = _offsets(a), _offsets(b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]),
-                 _common_format(formats, new_offsets[j1], new_offsets[j2], after),
-                 next((run[3] for run in formats if run[0] < new_offsets[j2] and new_offsets[j1] < run[1]
-                       and run[3] is not None), None))
+                 _common_format(runs, new_offsets[j1], new_offsets[j2], after),
+                 _control(runs, new_offsets[j1], new_offsets[j2]))
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
@@ -227,10 +226,16 @@ def _offsets(tokens: list[str]) -> list[int]:
     return offsets
 
 
-def _common_format(formats: list, start: int, end: int, text: str) -> frozenset:
+def _control(runs: list, start: int, end: int):
+    """The content control of the first inserted run in [start, end) that was typed in one, if any."""
+    return next((control for run_start, run_end, _, control in runs
+                 if control is not None and run_start < end and start < run_end), None)
+
+
+def _common_format(runs: list, start: int, end: int, text: str) -> frozenset:
     """The formatting every visible character of text[start:end] was typed with."""
     found = None
-    for run_start, run_end, run_formats, _ in formats:
+    for run_start, run_end, run_formats, _ in runs:
         if run_start < end and start < run_end and text[max(start, run_start):min(end, run_end)].strip():
             found = run_formats if found is None else found & run_formats
     return found or frozenset()
