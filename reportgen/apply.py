@@ -545,6 +545,8 @@ class Applier:
         """The YAML string a paragraph shows, or Unmapped with the reason there is none to edit."""
         if place.new:
             raise Unmapped("a paragraph the reviewer added: copy it into the YAML by hand")
+        if not place.accepted.strip():
+            raise Unmapped("the reviewer deleted the whole paragraph: remove it from the YAML by hand")
         if len(place.text) >= MAX_TEXT:
             raise Unmapped("the paragraph is too long to apply")
         found = self.locator.find(place, self.changed)
@@ -553,21 +555,24 @@ class Applier:
         built, entry = found
         if built.text != entry.text:
             raise Unmapped("the text changed since the build and no longer reads as the reviewer saw it")
-        offset = place.text.find(entry.text) if entry.text else -1
-        if offset < 0:
-            raise Unmapped("the paragraph does not read as the source map recorded (changed without tracking?)")
         doc = self.locator.docs.get(entry.file)
-        path = tuple(entry.path)
+        path, shown = tuple(entry.path), entry.text
         value = _value(doc.data, path) if doc is not None else None
         if isinstance(value, dict) and isinstance(value.get("p"), str):
             path, value = path + ("p",), value["p"]
+        elif isinstance(value, list) and place.row >= 0:       # a table row: the cell this paragraph is in
+            index = _cell(shown, place.text, len(value))
+            path, value, shown = path + (index,), value[index], shown.split(" | ")[index]
+        offset = place.text.find(shown) if shown else -1
+        if offset < 0:
+            raise Unmapped("the paragraph does not read as the source map recorded (changed without tracking?)")
         if not isinstance(value, str) or entry.path[:1] == ("sources",):
-            raise Unmapped("not running text of the content (a table row, figure, date, list or source): "
+            raise Unmapped("not running text of the content (a key figure, figure, date, list or source): "
                            "apply it by hand")
         rendered = render(value, self.placeholder)
-        if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(entry.text, self.locale)):
+        if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(shown, self.locale)):
             raise Unmapped("the text does not render as the document shows it")
-        return Target(doc, path, value, entry.text, offset, rendered)
+        return Target(doc, path, value, shown, offset, rendered)
 
     def _record(self, target: Target, mapped: list) -> None:
         """The paragraph's new string, kept only if it renders as the reviewer's accepted text."""
@@ -646,6 +651,15 @@ def _value_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     """The character ranges of `old` to replace to make `new` (a character diff: the smallest YAML edit)."""
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _cell(row: str, paragraph: str, cells: int) -> int:
+    """Which cell of a table row (its cells' texts joined by ' | ' in the source map) a paragraph shows."""
+    texts = row.split(" | ")
+    matches = [i for i, text in enumerate(texts) if text == paragraph] if len(texts) == cells else []
+    if len(matches) != 1:
+        raise Unmapped("the table cell cannot be told from the others of its row: apply it by hand")
+    return matches[0]
 
 
 def _value(data, path: tuple):

@@ -25,8 +25,9 @@ class YamlDoc:
     file: Path
     data: object
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    text: str = field(default="", repr=False)       # the file's text, and its composed node tree (with the
-    node: object = field(default=None, repr=False)  # marks `review --apply` edits one scalar in place by)
+    # The file's text and its composed node tree, whose marks `review --apply` edits one scalar in place by.
+    text: str = field(default="", repr=False, compare=False)
+    node: object = field(default=None, repr=False, compare=False)
 
     def where(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column of `path`, or of its nearest ancestor the file records."""

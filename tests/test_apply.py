@@ -264,12 +264,14 @@ def test_what_cannot_be_applied_is_listed_and_left_alone(built, tmp_path, conten
         added.remove(run)
     added.append(tracked("w:ins", "Four", 937))
     paragraphs(document, "List Number")[2]._p.addnext(added)
+    delete_run(paragraphs(document, "List Number")[0]._p, "One", 939)   # a whole item deleted
     document.save(str(tmp_path / "listed.docx"))
     before = {file: file.read_bytes() for file in content_copy.rglob("*.yaml")}
     code, result, stderr = apply(tmp_path / "listed.docx", content_copy)
     assert code == 1, stderr
     listed = {c["old"] or c["new"]: c for c in result["listed"]}
-    assert set(listed) == {"[1]", "figure 1", "See ", "Four"} and not result["applied"]
+    assert set(listed) == {"[1]", "figure 1", "See ", "Four", "One"} and not result["applied"]
+    assert "whole paragraph" in listed["One"]["reason"]
     assert listed["[1]"]["control"] == "cite:stat" and listed["[1]"]["data_file"].endswith("mini/data/data.yaml")
     assert listed["figure 1"]["control"] == "ref:shares"
     assert "label" in listed["See "]["reason"] and listed["See "]["key"].endswith("figure.caption")
@@ -303,3 +305,18 @@ def test_a_libreoffice_resave_of_a_reviewed_file_applies_the_same(built, tmp_pat
         before.replace("Is that many?", "Is that a lot?")
         .replace('- "**Bold** item"', '- "**Bold** item that isn\'t \\"new\\""')
         .replace("[One, Two, Three]", '[One, Two more, "Three (or four), say"]'))
+
+
+def test_a_table_cell_is_edited_in_its_row(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Holder")
+    table.rows[0].cells[0].paragraphs[0]._p.append(tracked("w:ins", " name", 951))
+    table.rows[1].cells[0].paragraphs[0]._p.append(tracked("w:ins", " Bank", 953))
+    document.save(str(tmp_path / "table.docx"))
+    second = content_copy / "mini" / "en" / "second.yaml"
+    before = second.read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "table.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert [c["key"] for c in result["applied"]] == ["blocks[0].table.header", "blocks[0].table.rows[0]"]
+    assert second.read_text(encoding="utf-8") == before.replace("[Holder, Amount]", "[Holder name, Amount]").replace(
+        '[Euroclear, "{value:money}"]', '[Euroclear Bank, "{value:money}"]')
