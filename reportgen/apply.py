@@ -207,16 +207,15 @@ class Edit:
     control: object = None             # the content control (review.Control) the typed text is in, if any
 
 
-def word_edits(before: str, after: str, formats: list = ()) -> list[Edit]:
-    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `formats`
-    are the (start, end, formats) of inserted runs in `after`."""
+def word_edits(before: str, after: str, runs: list = ()) -> list[Edit]:
+    """The reviewer's changes as a word diff: the smallest runs of whole words and signs replaced. `runs` are
+    the inserted runs of `after` (review's Place.formats: start, end, formats, content control)."""
     a, b = _TOKEN.findall(before), _TOKEN.findall(after)
     offsets, new_offsets = _offsets(a), _offsets(b)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return [Edit(offsets[i1], offsets[i2], "".join(b[j1:j2]), "".join(a[i1:i2]),
-                 _common_format(formats, new_offsets[j1], new_offsets[j2], after),
-                 next((run[3] for run in formats if run[0] < new_offsets[j2] and new_offsets[j1] < run[1]
-                       and run[3] is not None), None))
+                 _common_format(runs, new_offsets[j1], new_offsets[j2], after),
+                 _control(runs, new_offsets[j1], new_offsets[j2]))
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
@@ -227,10 +226,16 @@ def _offsets(tokens: list[str]) -> list[int]:
     return offsets
 
 
-def _common_format(formats: list, start: int, end: int, text: str) -> frozenset:
+def _control(runs: list, start: int, end: int):
+    """The content control of the first inserted run in [start, end) that was typed in one, if any."""
+    return next((control for run_start, run_end, _, control in runs
+                 if control is not None and run_start < end and start < run_end), None)
+
+
+def _common_format(runs: list, start: int, end: int, text: str) -> frozenset:
     """The formatting every visible character of text[start:end] was typed with."""
     found = None
-    for run_start, run_end, run_formats, _ in formats:
+    for run_start, run_end, run_formats, _ in runs:
         if run_start < end and start < run_end and text[max(start, run_start):min(end, run_end)].strip():
             found = run_formats if found is None else found & run_formats
     return found or frozenset()
@@ -694,6 +699,14 @@ def _cross_reference_labels(node, found: dict | None = None) -> dict[str, str]:
 # ---- the command ----------------------------------------------------------------------------------------
 
 
+def _write(file: Path, text: str) -> None:
+    """Replace a content file atomically (the pipeline's helper), keeping its permissions."""
+    from .pipeline import write_atomically
+    mode = file.stat().st_mode & 0o7777
+    write_atomically(file, lambda tmp: tmp.write_bytes(text.encode("utf-8")) and None)
+    file.chmod(mode)
+
+
 def _diff_names(name: str) -> tuple[str, str]:
     """git's a/ and b/ for a file of the repository; a file outside it keeps its absolute path."""
     return (name, name) if Path(name).is_absolute() else (f"a/{name}", f"b/{name}")
@@ -702,7 +715,6 @@ def _diff_names(name: str) -> tuple[str, str]:
 def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_run: bool) -> int:
     """Apply (or with dry_run, show) the accepted changes; list the rest and the comments. The exit code:
     0 every change applied, 1 some listed instead, 2 a document that names no report of ours."""
-    from .pipeline import write_atomically
     from .review import locator
     found = locator(reviewed, content)
     if found is None:
@@ -739,7 +751,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         for change in applier.applied:
-            print(f"applied: {change}")
+            print(f"{'would apply' if dry_run else 'applied'}: {change}")
         for change in applier.listed:
             where = f" ({change.control}, defined in {change.data_file})" if change.data_file else \
                 f" ({change.control})" if change.control else ""
@@ -750,8 +762,7 @@ def run(reviewed: Reviewed, content: Path, repo: Path, output_format: str, dry_r
             print(diff, end="")
     if not dry_run:
         for name, (_, new) in texts.items():
-            target = applier.docs[name].file
-            write_atomically(target, lambda tmp, data=new.encode("utf-8"): tmp.write_bytes(data) and None)
+            _write(applier.docs[name].file, new)
     verb = "would be applied to" if dry_run else "applied to"
     print(f"{len(applier.applied)} change(s) {verb} {len(texts)} file(s), {len(applier.listed)} not applied, "
           f"{len(comments)} comment(s) to do", file=sys.stderr)
