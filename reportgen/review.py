@@ -79,6 +79,7 @@ class Remark:
     place: Place | None = field(default=None, repr=False)
     end_place: Place | None = field(default=None, repr=False)
     control: Control | None = field(default=None, repr=False)
+    control_span: tuple = field(default=(0, 0), repr=False)   # where in the control's text it is (start, end)
 
     def __post_init__(self) -> None:
         if self.control is not None and self.content_control is None:
@@ -287,7 +288,8 @@ class _Walk:
         elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
             self.external_links += 1
         elif tag == _w("commentRangeStart"):
-            self.open_ranges.setdefault(element.get(_w("id")), (self.passage_length, self.place(), self.control()))
+            self.open_ranges.setdefault(element.get(_w("id")), (self.passage_length, self.place(), self.control(),
+                                                                self.control_span()))
         elif tag == _w("sdt"):
             self.controls.append(self.inline_control() if self.paragraphs else None)
         elif tag == _w("tag") and self.control() and element.getparent().tag == _w("sdtPr"):
@@ -301,6 +303,11 @@ class _Walk:
     def control(self) -> Control | None:
         """The inline content control being read, if any."""
         return self.controls[-1] if self.controls else None
+
+    def control_span(self, just_read: str = "") -> tuple[int, int]:
+        """Where in the open control's text a remark is: at what was read so far, or over `just_read`."""
+        end = len(self.control().text) if self.control() else 0
+        return max(end - len(just_read), 0), end
 
     def end(self, element) -> None:
         tag = element.tag
@@ -332,13 +339,14 @@ class _Walk:
             start = self.open_ranges.pop(comment_id, None)
             if start is not None:
                 self.comment(comment_id, start[1], "".join(self.passage)[start[0]:start[0] + MAX_TEXT],
-                             self.place(), control=start[2])
+                             self.place(), control=start[2], control_span=start[3])
             if not self.open_ranges:
                 self.passage, self.passage_length = [], 0
         elif tag == _w("commentReference"):       # a point comment has only this mark (LibreOffice)
             comment_id = element.get(_w("id"))
             if comment_id not in self.open_ranges:
-                self.comment(comment_id, self.place(), "", None, control=self.control())
+                self.comment(comment_id, self.place(), "", None, control=self.control(),
+                             control_span=self.control_span())
         elif tag in (_w("ins"), _w("del")):
             if tag == _w("ins"):
                 self.inserted_depth -= 1
@@ -346,7 +354,8 @@ class _Walk:
             if changed.strip():
                 self.remarks.append(Remark("insertion" if tag == _w("ins") else "deletion",
                                            element.get(_w("author"), "")[:200], element.get(_w("date"), "")[:40],
-                                           changed, "", None, place=self.place(), control=self.control()))
+                                           changed, "", None, place=self.place(), control=self.control(),
+                                           control_span=self.control_span(changed if tag == _w("del") else "")))
         elif tag == _w("sdt") and self.controls:
             self.controls.pop()
         elif tag == _w("hyperlink") and element.get(f"{{{R}}}id"):
@@ -384,7 +393,7 @@ class _Walk:
             self.anchor, self.item = CONTENTS, -1     # the cover is its own Word section
 
     def comment(self, comment_id: str, place: Place, anchored: str, end: Place | None, position: str = "",
-                control: Control | None = None) -> None:
+                control: Control | None = None, control_span: tuple = (0, 0)) -> None:
         if comment_id in self.emitted:
             return
         if comment_id not in self.comments:
@@ -393,7 +402,7 @@ class _Walk:
         self.emitted.add(comment_id)
         author, date, text = self.comments[comment_id]
         self.remarks.append(Remark("comment", author, date, text, anchored, None, position=position, place=place,
-                                   end_place=end, control=control))
+                                   end_place=end, control=control, control_span=control_span))
 
     def footnotes(self, package: zipfile.ZipFile) -> None:
         """Remarks inside a footnote are filed where the footnote's mark is in the text."""
@@ -430,14 +439,35 @@ def at(place: Place) -> str:
     return f"r{place.row}" if place.row >= 0 else f"p{place.item}"
 
 
-def _tag_from_map(control: Control, entry) -> str:
+def _tag_from_map(control: Control, entry, span: tuple[int, int]) -> str:
     """The tag of a control whose tag an editor dropped, from the source map's record of its place: the control
-    at the same rank if it holds the same text, else the one tag of the controls there holding that text."""
+    at the same rank if it holds the same text, else the one tag of the controls there holding that text. LibreOffice
+    7.4 also merges a control with the one right after it (a value and its citation): then the recorded controls
+    whose texts make up this one, and the one strictly holding `span` (an edit at their border is in neither)."""
     recorded = entry.controls if not isinstance(entry, str) else ()
     if control.index < len(recorded) and recorded[control.index][1] == control.text:
         return recorded[control.index][0]
     tags = {tag for tag, text in recorded if text == control.text}
-    return tags.pop() if len(tags) == 1 else UNTAGGED
+    if len(tags) == 1:
+        return tags.pop()
+    merged = {tag for first in range(len(recorded)) for tag in _holding(recorded[first:], control.text, span)}
+    return merged.pop() if len(merged) == 1 else UNTAGGED
+
+
+def _holding(recorded, text: str, span: tuple[int, int]) -> list[str]:
+    """If the texts of the first controls of `recorded` make up `text`, the tag of the one strictly holding span."""
+    position, inside = 0, []
+    for tag, piece in recorded:
+        if not piece or not text.startswith(piece, position):
+            return []
+        start, end = span
+        if (position < start < position + len(piece) if start == end
+                else position <= start and end <= position + len(piece)):
+            inside.append(tag)
+        position += len(piece)
+        if position == len(text):
+            return inside if len(inside) == 1 else []
+    return []
 
 
 def _comparable(text: str) -> str:
@@ -503,7 +533,7 @@ class Locator:
     def fill(self, remark: Remark, changed: bool) -> None:
         from .load import key_path
         if remark.content_control == UNTAGGED and remark.control is not None:
-            remark.content_control = _tag_from_map(remark.control, self.resolve(remark.place))
+            remark.content_control = _tag_from_map(remark.control, self.resolve(remark.place), remark.control_span)
         found = self.find(remark.place, changed)
         if isinstance(found, str):
             remark.note = remark.note or found
