@@ -30,6 +30,9 @@ _TOKEN = re.compile(r"\w+|\s|[^\w\s]")   # words, and each space or sign on its 
 _MARKUP = set("*_[]`\\")          # characters of inline markup that render as nothing
 
 
+KEY_FIGURE_DASH = " — "           # between a key figure's label and value (sourcemap's text of the place)
+
+
 class Unmapped(Exception):
     """An edit that cannot be written back without guessing: listed, with the reason."""
 
@@ -455,10 +458,13 @@ class Target:
     shown: str                # the text the source map recorded for the paragraph
     offset: int               # where `shown` starts in the paragraph (after a label such as "Figure 1. ")
     rendered: Rendered
+    after: tuple | None = None     # the placeholder printed after `shown` (a key figure's value), if any
 
     def source_edit(self, edit: Edit, locale: Locale) -> tuple[int, int, str]:
         """The range of the source string an edit replaces, and the plainly typed text it puts there."""
         start, end = edit.start - self.offset, edit.end - self.offset
+        if self.after and end > len(self.shown) + len(KEY_FIGURE_DASH):
+            raise InPlaceholder(*self.after)
         if start < 0 or end > len(self.shown):
             raise Unmapped("in a label or number the templates write, not in the content")
         mapping = _boundaries(self.shown, self.rendered.text)
@@ -561,23 +567,26 @@ class Applier:
         if built.text != entry.text:
             raise Unmapped("the text changed since the build and no longer reads as the reviewer saw it")
         doc = self.locator.docs.get(entry.file)
-        path, shown = tuple(entry.path), entry.text
+        path, shown, after = tuple(entry.path), entry.text, None
         value = _value(doc.data, path) if doc is not None else None
         if isinstance(value, dict) and isinstance(value.get("p"), str):
             path, value = path + ("p",), value["p"]
         elif isinstance(value, list) and place.row >= 0:       # a table row: the cell this paragraph is in
             index = _cell(shown, place.text, len(value))
             path, value, shown = path + (index,), value[index], shown.split(" | ")[index]
+        elif isinstance(value, dict) and {"label", "value"} <= set(value) and KEY_FIGURE_DASH in shown:
+            after = ("value", str(value["value"]))                 # a key figure: its label, then its value
+            path, value, shown = path + ("label",), value["label"], shown.rsplit(KEY_FIGURE_DASH, 1)[0]
         offset = place.text.find(shown) if shown else -1
         if offset < 0:
             raise Unmapped("the paragraph does not read as the source map recorded (changed without tracking?)")
         if not isinstance(value, str) or entry.path[:1] == ("sources",):
-            raise Unmapped("not running text of the content (a key figure, figure, date, list or source): "
+            raise Unmapped("not running text of the content (a figure, date, list or source): "
                            "apply it by hand")
         rendered = render(value, self.placeholder)
         if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(shown, self.locale)):
             raise Unmapped("the text does not render as the document shows it")
-        return Target(doc, path, value, shown, offset, rendered)
+        return Target(doc, path, value, shown, offset, rendered, after)
 
     def _record(self, target: Target, mapped: list) -> None:
         """The paragraph's new string, kept only if it renders as the reviewer's accepted text."""

@@ -334,3 +334,19 @@ def test_a_paragraph_moved_since_the_build_is_edited_where_it_is_now(built, tmp_
     assert code == 0, (result, stderr)
     assert result["applied"][0]["key"] == "blocks[1].bullets[1]"
     assert first.read_text(encoding="utf-8") == before.replace(bold, '      - "**Bold** item first"\n')
+
+
+def test_a_key_figure_label_is_edited_and_its_value_listed(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    key_figures = document.tables[0].rows[0].cells[0].paragraphs
+    replace(key_figures[1], "Population", "Residents", 971)
+    replace(key_figures[2], "1.29", "1.3", 973)
+    document.save(str(tmp_path / "keyfigures.docx"))
+    before = first_yaml(content_copy).read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "keyfigures.docx", content_copy)
+    assert code == 1, (result, stderr)
+    assert [(c["key"], c["new"]) for c in result["applied"]] == [("blocks[2].keyfigures.items[0]", "Residents")]
+    (listed,) = result["listed"]
+    assert listed["control"] == "value:share" and listed["data_file"].endswith("mini/data/data.yaml")
+    assert first_yaml(content_copy).read_text(encoding="utf-8") == before.replace(
+        "{label: Population, value: pop}", "{label: Residents, value: pop}")
