@@ -320,3 +320,17 @@ def test_a_table_cell_is_edited_in_its_row(built, tmp_path, content_copy):
     assert [c["key"] for c in result["applied"]] == ["blocks[0].table.header", "blocks[0].table.rows[0]"]
     assert second.read_text(encoding="utf-8") == before.replace("[Holder, Amount]", "[Holder name, Amount]").replace(
         '[Euroclear, "{value:money}"]', '[Euroclear Bank, "{value:money}"]')
+
+
+def test_a_paragraph_moved_since_the_build_is_edited_where_it_is_now(built, tmp_path, content_copy):
+    document = docx.Document(str(built))
+    paragraphs(document, "List Bullet")[0]._p.append(tracked("w:ins", " first", 961))
+    document.save(str(tmp_path / "moved.docx"))
+    first = first_yaml(content_copy)
+    bold, italic = '      - "**Bold** item"\n', '      - "*Italic* item with a [link](https://example.org)"\n'
+    first.write_text(first.read_text(encoding="utf-8").replace(bold + italic, italic + bold), encoding="utf-8")
+    before = first.read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "moved.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert result["applied"][0]["key"] == "blocks[1].bullets[1]"
+    assert first.read_text(encoding="utf-8") == before.replace(bold, '      - "**Bold** item first"\n')
