@@ -62,7 +62,7 @@ def test_every_placeholder_is_one_locked_tagged_inline_control(real_output, raw,
     for control in controls:
         kind, _, ident = control["tag"].partition(":")
         assert control["alias"] == titles[kind].format(id=ident)
-        assert control["lock"] == "sdtContentLocked" and not control["placeholder"] and control["in_paragraph"]
+        assert control["lock"] == "contentLocked" and not control["placeholder"] and control["in_paragraph"]
 
 
 def printed_forms(pdf: str) -> tuple[str, str]:
