@@ -258,14 +258,14 @@ def _typeset(texts: list, locale: Locale) -> list:
     result = locale.typography(joined)
     if not any(span.origin for span in texts):
         return [m.Text(result)] if texts else []
-    aligned = _Alignment(joined, result)
+    aligned = _Alignment(joined, result) if result != joined else None
     out, start, position = [], 0, 0
     for index, span in enumerate(texts):
         end = position + len(span.text)
         if index == len(texts) - 1:
             stop = len(result)
         else:   # text typography inserted at the border goes to the prose side
-            stop = aligned.position(end, before=bool(span.origin))
+            stop = aligned.position(end, before=bool(span.origin)) if aligned else end
         piece = result[start:stop]
         if piece:
             if out and not span.origin and not out[-1].origin:
@@ -277,21 +277,33 @@ def _typeset(texts: list, locale: Locale) -> list:
 
 
 class _Alignment:
-    """Where an offset of a text lands in its typeset version (typography only replaces and adds punctuation
-    and spaces, so the letters and digits around an offset find it)."""
+    """Where an offset of a text lands in its typeset version. Typography replaces and adds only spaces and
+    punctuation: letters and digits keep their order, so an offset is found in the gap between the same two of
+    them, and only that short gap is aligned character by character."""
 
     def __init__(self, before: str, after: str):
-        from difflib import SequenceMatcher
-        self.opcodes = SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+        self.before, self.after = before, after
+        self.letters = [i for i, ch in enumerate(before) if ch.isalnum()]
+        self.typeset = [i for i, ch in enumerate(after) if ch.isalnum()]
+        if [before[i] for i in self.letters] != [after[i] for i in self.typeset]:   # not mere typography
+            self.letters, self.typeset = [], []
 
     def position(self, offset: int, before: bool) -> int:
         """The typeset offset; `before`: ahead of what typography inserted at this place, else after it."""
-        for tag, i1, i2, j1, j2 in self.opcodes:
-            if tag == "insert" and i1 == offset:
-                return j1 if before else j2
-            if i1 <= offset < i2:
-                return j1 + min(offset - i1, j2 - j1)
-        return self.opcodes[-1][4] if self.opcodes else 0
+        from bisect import bisect_left
+        from difflib import SequenceMatcher
+        k = bisect_left(self.letters, offset)
+        start, gap_start = (self.letters[k - 1] + 1, self.typeset[k - 1] + 1) if k else (0, 0)
+        end, gap_end = ((self.letters[k], self.typeset[k]) if k < len(self.letters)
+                        else (len(self.before), len(self.after)))
+        local = offset - start
+        matcher = SequenceMatcher(None, self.before[start:end], self.after[gap_start:gap_end], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "insert" and i1 == local:
+                return gap_start + (j1 if before else j2)
+            if i1 <= local < i2:
+                return gap_start + j1 + min(local - i1, j2 - j1)
+        return gap_end
 
 
 def _children_args(span, locale: Locale) -> tuple:

@@ -62,7 +62,7 @@ def test_every_placeholder_is_one_locked_tagged_inline_control(real_output, raw,
     for control in controls:
         kind, _, ident = control["tag"].partition(":")
         assert control["alias"] == titles[kind].format(id=ident)
-        assert control["lock"] == "sdtContentLocked" and not control["placeholder"] and control["in_paragraph"]
+        assert control["lock"] == "contentLocked" and not control["placeholder"] and control["in_paragraph"]
 
 
 def printed_forms(pdf: str) -> tuple[str, str]:
@@ -107,6 +107,21 @@ def _spans(report: m.Report):
             yield node
         elif dataclasses.is_dataclass(node) and not isinstance(node, (m.Origin, m.Chart)):
             stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+
+
+@pytest.mark.parametrize("lang, spans, expected", [
+    ("fr", ["taux ", ("5\u202f%", "value:a"), ": hausse ; « ", ("2024", "year:a"), " » !"],
+     ["taux ", ("5\u202f%", "value:a"), "\u00a0: hausse\u202f; «\u00a0", ("2024", "year:a"), "\u00a0»\u202f!"]),
+    ("en", ['the "', ("5%", "value:a"), '" figure'], ["the \u201c", ("5%", "value:a"), "\u201d figure"]),
+    ("en", ["in ", ("2024", "year:a"), "'s budget"], ["in ", ("2024", "year:a"), "\u2019s budget"]),
+])
+def test_typography_still_sees_across_a_value_and_leaves_it_a_span_of_its_own(lang, spans, expected):
+    """Quotes paired around a value, an apostrophe after it, a French no-break space added after it: what the
+    typography adds at a value's edge goes to the prose, so the control holds exactly the value."""
+    from reportgen.assemble import _finish
+    make = lambda items: tuple(m.Text(*item) if isinstance(item, tuple) else m.Text(item) for item in items)  # noqa: E731
+    locale = Locale(lang, {"en": "en-US", "fr": "fr-BE"}[lang])
+    assert _finish(make(spans), locale) == make(expected)
 
 
 # ---- review: a remark inside a control is named with its tag ------------------------------------------------

@@ -491,7 +491,7 @@ class DocxWriter:
         self._control_id += 1    # a counter, not Word's random ids: rebuilds stay byte-identical
         properties = OxmlElement("w:sdtPr")   # children in the schema's order (CT_SdtPr)
         for name, value in (("w:alias", self.report.labels["content_controls"][kind].format(id=ident)),
-                            ("w:tag", origin), ("w:id", str(self._control_id)), ("w:lock", "sdtContentLocked")):
+                            ("w:tag", origin), ("w:id", str(self._control_id)), ("w:lock", "contentLocked")):
             element = OxmlElement(name)
             element.set(qn("w:val"), value)
             properties.append(element)
