@@ -263,9 +263,10 @@ def source_range(rendered: Rendered, start: int, end: int, source: str, formats:
     """The range of the source string that renders [start, end): whole spans taken along when a deletion
     empties them, an insertion put inside the bold, italic or link beside it only when it was typed so.
     Unmapped when no range does it alone."""
+    struck = deleting and _strikes_words(rendered, start, end)
     for atom_start, atom_end, kind, ident in rendered.atoms:
         inside = atom_start < end and start < atom_end if start < end else atom_start < start < atom_end
-        if inside:
+        if inside and not (struck and start <= atom_start and atom_end <= end):
             raise InPlaceholder(kind, ident)
     if start == end:
         return (_insertion_point(rendered, start, source, formats),) * 2
@@ -278,6 +279,16 @@ def source_range(rendered: Rendered, start: int, end: int, source: str, formats:
         elif first < span_start < last or first < span_end < last:
             raise Unmapped("the change crosses the edge of bold, italic or link text")
     return first, last
+
+
+def _strikes_words(rendered: Rendered, start: int, end: int) -> bool:
+    """Whether a deletion strikes words of the text itself, not only what placeholders print: a struck
+    sentence takes its placeholders along; a value or citation deleted on its own is a change of the data."""
+    own = list(rendered.text[start:end])
+    for atom_start, atom_end, _, _ in rendered.atoms:
+        for index in range(max(atom_start, start), min(atom_end, end)):
+            own[index - start] = " "
+    return bool(re.search(r"\w", "".join(own)))
 
 
 def _insertion_point(rendered: Rendered, at: int, source: str, formats: frozenset) -> int:

@@ -234,7 +234,11 @@ def test_editing_the_reference_language_makes_the_translation_stale(built, tmp_p
 
 def delete_run(paragraph_element, text: str, change_id: int) -> None:
     """Track the deletion of the run whose text is `text`, wherever it sits (a link, a content control)."""
-    node = next(t for t in paragraph_element.iter(qn("w:t")) if t.text == text)
+    strike(next(t for t in paragraph_element.iter(qn("w:t")) if t.text == text), change_id)
+
+
+def strike(node, change_id: int) -> None:
+    """Track the deletion of the run holding the w:t `node`."""
     run = node.getparent()
     node.tag = qn("w:delText")
     deletion = tracked("w:del", "", change_id)
@@ -350,3 +354,21 @@ def test_a_key_figure_label_is_edited_and_its_value_listed(built, tmp_path, cont
     assert listed["control"] == "value:share" and listed["data_file"].endswith("mini/data/data.yaml")
     assert first_yaml(content_copy).read_text(encoding="utf-8") == before.replace(
         "{label: Population, value: pop}", "{label: Residents, value: pop}")
+
+
+def test_a_struck_sentence_takes_its_placeholder_along(built, tmp_path, content_copy):
+    """Content controls are locked against editing, not against deletion: a reviewer can strike a sentence
+    holding a cross-reference, and the placeholder goes with it."""
+    document = docx.Document(str(built))
+    body = paragraphs(document, "Body Text")[0]
+    replace(body, " Is that many? Yes: see ", "", 981)
+    delete_run(body._p, "figure 1", 983)
+    last = list(body._p.iter(qn("w:t")))[-1]
+    assert last.text == "."
+    strike(last, 985)
+    document.save(str(tmp_path / "struck.docx"))
+    before = first_yaml(content_copy).read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "struck.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert first_yaml(content_copy).read_text(encoding="utf-8") == before.replace(
+        " Is that many? Yes: see {ref:shares}.", "")
