@@ -471,8 +471,9 @@ class Target:
     rendered: Rendered
     after: tuple | None = None     # the placeholder printed after `shown` (a key figure's value), if any
 
-    def source_edit(self, edit: Edit, locale: Locale) -> tuple[int, int, str]:
-        """The range of the source string an edit replaces, and the plainly typed text it puts there."""
+    def source_edit(self, edit: Edit, locale: Locale) -> tuple[int, int, str, int, int]:
+        """The range of the source string an edit replaces, the plainly typed text it puts there, and the
+        range of the rendered text it replaces."""
         start, end = edit.start - self.offset, edit.end - self.offset
         if self.after and end > len(self.shown) + len(KEY_FIGURE_DASH):
             raise InPlaceholder(*self.after)
@@ -483,7 +484,7 @@ class Target:
             raise Unmapped("the change falls inside the pipeline's typography")
         first, last = source_range(self.rendered, mapping[start], mapping[end], self.source, edit.formats,
                                    deleting=not edit.new)
-        return first, last, plain_typing(edit.new, locale)
+        return first, last, plain_typing(edit.new, locale), mapping[start], mapping[end]
 
 
 class Applier:
@@ -575,10 +576,8 @@ class Applier:
         if isinstance(found, str):
             raise Unmapped(found)
         built, entry = found
-        if built.text != entry.text:
-            raise Unmapped("the text changed since the build and no longer reads as the reviewer saw it")
         doc = self.locator.docs.get(entry.file)
-        path, shown, after = tuple(entry.path), entry.text, None
+        path, shown, after = tuple(entry.path), built.text, None      # the text as the reviewer saw it
         value = _value(doc.data, path) if doc is not None else None
         if isinstance(value, dict) and isinstance(value.get("p"), str):
             path, value = path + ("p",), value["p"]
@@ -595,8 +594,8 @@ class Applier:
             raise Unmapped("not running text of the content (a figure, date, list or source): "
                            "apply it by hand")
         rendered = render(value, self.placeholder)
-        if _words(plain_typing(rendered.text, self.locale)) != _words(plain_typing(shown, self.locale)):
-            raise Unmapped("the text does not render as the document shows it")
+        if not _reads_alike(shown, rendered, self.locale):
+            raise Unmapped("the text changed since the build and no longer reads as the reviewer saw it")
         return Target(doc, path, value, shown, offset, rendered, after)
 
     def _record(self, target: Target, mapped: list) -> None:
@@ -607,11 +606,10 @@ class Applier:
         if target.path in self.strings.get(file, {}):
             self._list(changes, "another paragraph of the document maps to the same text")
             return
-        new = apply_edits(target.source, [source_edit for _, _, source_edit in mapped])
-        expected = target.shown
-        for _, edit, _ in sorted(mapped, key=lambda item: -item[1].start):
-            start = edit.start - target.offset
-            expected = expected[:start] + edit.new + expected[edit.end - target.offset:]
+        new = apply_edits(target.source, [source_edit[:3] for _, _, source_edit in mapped])
+        expected = target.rendered.text           # what the string renders today, with the reviewer's edits
+        for _, _, (_, _, typed, start, end) in sorted(mapped, key=lambda item: -item[2][3]):
+            expected = expected[:start] + typed + expected[end:]
         try:
             again = render(new, self.placeholder).text
         except Unmapped:
@@ -676,6 +674,19 @@ def _value_edits(old: str, new: str) -> list[tuple[int, int, str]]:
     """The character ranges of `old` to replace to make `new` (a character diff: the smallest YAML edit)."""
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [(i1, i2, new[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _reads_alike(shown: str, rendered: Rendered, locale: Locale) -> bool:
+    """Whether the text the reviewer saw reads as the string renders today, but for what its placeholders
+    print (a citation renumbered, a figure updated since the build)."""
+    back = _boundaries(rendered.text, shown)
+    seen, now = list(shown), list(rendered.text)
+    for start, end, _, _ in rendered.atoms:
+        if back[start] is None or back[end] is None or back[start] >= back[end]:
+            return False
+        now[start:end] = ["\ue000"] + [""] * (end - start - 1)
+        seen[back[start]:back[end]] = ["\ue000"] + [""] * (back[end] - back[start] - 1)
+    return _words(plain_typing("".join(seen), locale)) == _words(plain_typing("".join(now), locale))
 
 
 def _cell(row: str, paragraph: str, cells: int) -> int:

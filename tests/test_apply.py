@@ -9,6 +9,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from conftest import FIXTURES, run_build
@@ -372,3 +373,25 @@ def test_a_struck_sentence_takes_its_placeholder_along(built, tmp_path, content_
     assert code == 0, (result, stderr)
     assert first_yaml(content_copy).read_text(encoding="utf-8") == before.replace(
         " Is that many? Yes: see {ref:shares}.", "")
+
+
+def test_an_edit_still_applies_when_only_citation_numbers_moved_since_the_build(built, tmp_path, content_copy):
+    """The author cited a source earlier in the report after sending the file: later citations are renumbered,
+    so the text the reviewer saw reads '[2]' where today's reads '[1]'. The words are the same: apply."""
+    document = docx.Document(str(built))
+    callout = next(Paragraph(p, document._body) for p in document.element.body.iter(qn("w:p"))
+                   if "shows it" in shown_text(p))           # in the callout box (a table)
+    assert "shows it[2]" in shown_text(callout._p)
+    replace(callout, "shows", "proves", 991)
+    document.save(str(tmp_path / "renumbered.docx"))
+    second = content_copy / "mini" / "en" / "second.yaml"
+    for lang in ("en", "fr"):                  # both languages cite the same sources
+        first = first_yaml(content_copy, lang)
+        text = first.read_text(encoding="utf-8")
+        assert "({year:pop}) {cite:stat}" in text
+        first.write_text(text.replace("({year:pop}) {cite:stat}", "({year:pop}) {cite:nato} {cite:stat}"),
+                         encoding="utf-8")
+    before = second.read_text(encoding="utf-8")
+    code, result, stderr = apply(tmp_path / "renumbered.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert second.read_text(encoding="utf-8") == before.replace("shows it {cite:nato}", "proves it {cite:nato}")
