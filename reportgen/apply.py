@@ -435,11 +435,17 @@ def edit_scalar(text: str, node, edits: list[tuple[int, int, str]]) -> str:
         position += len(unit[2])
 
     def raw(index: int, at_end: bool) -> int:
-        for (start, end, piece), first in zip(units, value_starts):
+        for number, ((start, end, piece), first) in enumerate(zip(units, value_starts)):
             if first <= index < first + len(piece):
                 if len(piece) > 1 and index != (first + len(piece) - 1 if at_end else first):
                     raise Unmapped("the change falls inside a folded line break of the YAML text")
-                return end if at_end else start
+                if not at_end:
+                    return start
+                for _, following_end, following in units[number + 1:]:   # a line break's next indentation
+                    if following:
+                        break
+                    end = following_end
+                return end
         return next((end for _, end, piece in reversed(units) if piece), start_of_value)
 
     for start, end, new in sorted(edits, reverse=True):

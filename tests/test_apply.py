@@ -395,3 +395,19 @@ def test_an_edit_still_applies_when_only_citation_numbers_moved_since_the_build(
     code, result, stderr = apply(tmp_path / "renumbered.docx", content_copy)
     assert code == 0, (result, stderr)
     assert second.read_text(encoding="utf-8") == before.replace("shows it {cite:nato}", "proves it {cite:nato}")
+
+
+def test_a_word_deleted_at_the_end_of_a_folded_line(built, tmp_path, content_copy):
+    """In a `>` block, the line break after the word is a space of the text: the lines may join, the
+    indentation of the next one never becomes text."""
+    first = first_yaml(content_copy)
+    folded = first.read_text(encoding="utf-8").replace(" Is that many?", " Is that\n      many?")
+    first.write_text(folded, encoding="utf-8")
+    document = docx.Document(str(built))
+    replace(paragraphs(document, "Body Text")[0], "that ", "", 995)
+    document.save(str(tmp_path / "folded.docx"))
+    code, result, stderr = apply(tmp_path / "folded.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert first.read_text(encoding="utf-8") in (folded.replace(" that\n", "\n"), folded.replace("that\n      ", ""))
+    from reportgen.load import load_yaml
+    assert load_yaml(first)["blocks"][0]["p"].endswith("{cite:stat}. Is many? Yes: see {ref:shares}.")
