@@ -222,6 +222,38 @@ def word_edits(before: str, after: str, runs: list = ()) -> list[Edit]:
             for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
+def _equivalents(edit: Edit, text: str, limit: int = 20):
+    """The edit, then the same edit one place over and further while that reads the same: an insertion or
+    deletion beside the text it begins or ends with ('in  x' less ' x' is 'in x' less 'x '). A diff picks one
+    of these positions at random among equal spaces; the first that lies in the content is the one meant."""
+    yield edit
+    if edit.old and edit.new:
+        return
+    for step in (1, -1):
+        moved = edit
+        for _ in range(limit):
+            moved = _moved(moved, text, step)
+            if moved is None:
+                break
+            yield moved
+
+
+def _moved(edit: Edit, text: str, step: int) -> Edit | None:
+    """The edit one character right (step 1) or left (-1), if it reads the same there; else None."""
+    start, end = edit.start + step, edit.end + step
+    if not edit.new:                         # a deletion: text[start:end] goes instead
+        if step == 1 and edit.end < len(text) and text[edit.start] == text[edit.end]:
+            return dataclasses.replace(edit, start=start, end=end, old=text[start:end])
+        if step == -1 and edit.start > 0 and text[edit.start - 1] == text[edit.end - 1]:
+            return dataclasses.replace(edit, start=start, end=end, old=text[start:end])
+        return None
+    if step == 1 and edit.start < len(text) and edit.new[0] == text[edit.start]:
+        return dataclasses.replace(edit, start=start, end=start, new=edit.new[1:] + text[edit.start])
+    if step == -1 and edit.start > 0 and edit.new[-1] == text[edit.start - 1]:
+        return dataclasses.replace(edit, start=start, end=start, new=text[edit.start - 1] + edit.new[:-1])
+    return None
+
+
 def _offsets(tokens: list[str]) -> list[int]:
     offsets = [0]
     for token in tokens:
@@ -549,7 +581,7 @@ class Applier:
             try:
                 if edit.control is not None:      # typed inside a placeholder's content control
                     raise _in_control(controls.get(id(edit.control)) or edit.control.tag)
-                mapped.append((change, edit, target.source_edit(edit, self.locale)))
+                mapped.append((change, edit, self._source_edit(target, edit, place.text)))
             except Unmapped as exc:
                 change.reason = str(exc)
                 if isinstance(exc, InPlaceholder):
@@ -557,6 +589,16 @@ class Applier:
                 self.listed.append(change)
         if mapped:
             self._record(target, mapped)
+
+    def _source_edit(self, target: Target, edit: Edit, text: str) -> tuple:
+        """The edit mapped onto the source string, at the first of its equivalent positions that maps."""
+        first_failure = None
+        for candidate in _equivalents(edit, text):
+            try:
+                return target.source_edit(candidate, self.locale)
+            except Unmapped as exc:
+                first_failure = first_failure or exc
+        raise first_failure
 
     def _where(self, place, remarks: list[Remark]) -> dict:
         """File, line, key and authors of a paragraph's changes: where the text is today, else (when it is not

@@ -411,3 +411,14 @@ def test_a_word_deleted_at_the_end_of_a_folded_line(built, tmp_path, content_cop
     assert first.read_text(encoding="utf-8") in (folded.replace(" that\n", "\n"), folded.replace("that\n      ", ""))
     from reportgen.load import load_yaml
     assert load_yaml(first)["blocks"][0]["p"].endswith("{cite:stat}. Is many? Yes: see {ref:shares}.")
+
+
+def test_an_insertion_the_word_diff_puts_in_a_label_slides_into_the_text(built, tmp_path, content_copy):
+    """'1  First Section' + '“new” ' before 'First': a word diff may put the insertion before the label's
+    second space ('1 ' + ' “new”' + ' First'); the same insertion one space over is in the title."""
+    document = docx.Document(str(built))
+    replace(paragraphs(document, "Heading 1")[0], "First", "\u201cnew\u201d First", 997)
+    document.save(str(tmp_path / "heading.docx"))
+    code, result, stderr = apply(tmp_path / "heading.docx", content_copy)
+    assert code == 0, (result, stderr)
+    assert first_yaml(content_copy).read_text(encoding="utf-8").startswith('title: "\\"new\\" First Section"\n')
