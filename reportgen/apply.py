@@ -16,6 +16,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -504,10 +505,15 @@ class Target:
     doc: object               # the YamlDoc of the file
     path: tuple               # the string's key path in it
     source: str
-    shown: str                # the text the source map recorded for the paragraph
+    shown: str                # the text the reviewer saw (the source map's, in the returned file)
     offset: int               # where `shown` starts in the paragraph (after a label such as "Figure 1. ")
     rendered: Rendered
     after: tuple | None = None     # the placeholder printed after `shown` (a key figure's value), if any
+
+    @cached_property
+    def mapping(self) -> list[int | None]:
+        """Positions of the text shown mapped to the rendered text (typography told apart)."""
+        return _boundaries(self.shown, self.rendered.text)
 
     def source_edit(self, edit: Edit, locale: Locale) -> tuple[int, int, str, int, int]:
         """The range of the source string an edit replaces, the plainly typed text it puts there, and the
@@ -517,7 +523,7 @@ class Target:
             raise InPlaceholder(*self.after)
         if start < 0 or end > len(self.shown):
             raise Unmapped("in a label or number the templates write, not in the content")
-        mapping = _boundaries(self.shown, self.rendered.text)
+        mapping = self.mapping
         if mapping[start] is None or mapping[end] is None:
             raise Unmapped("the change falls inside the pipeline's typography")
         first, last = source_range(self.rendered, mapping[start], mapping[end], self.source, edit.formats,
