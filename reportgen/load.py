@@ -103,8 +103,8 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, composing at most MAX_DEPTH levels of nesting (located, instead of a RecursionError)."""
+class _DepthLimit:
+    """Composes at most MAX_DEPTH levels of nesting (located, instead of a RecursionError)."""
 
     depth = 0
 
@@ -116,6 +116,31 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+class _PythonLoader(_DepthLimit, yaml.SafeLoader):
+    """The safe loader, in pure Python."""
+
+
+_Loader = _PythonLoader
+if yaml.__with_libyaml__:
+    class _LibyamlLoader(_DepthLimit, yaml.composer.Composer, yaml.cyaml.CParser, yaml.constructor.SafeConstructor,
+                         yaml.resolver.Resolver):
+        """libyaml's scanner and parser (five times faster than PyYAML's Python ones), under PyYAML's own
+        composer, so that the nesting limit above still applies node by node."""
+
+        def __init__(self, stream):
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def compose_scalar_node(self, anchor):
+            node = super().compose_scalar_node(anchor)
+            node.style = node.style or None   # libyaml says '' for a plain scalar, PyYAML None
+            return node
+
+    _Loader = _LibyamlLoader
 
 
 def load_yaml(file: Path, kind: type | None = None):
@@ -166,9 +191,13 @@ def parse_yaml(file: Path, text: str, problems: list[Problem], allow_empty: bool
         return None
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except _TooDeep as exc:
-        problems.append(Problem(file, exc.mark.line + 1, exc.mark.column + 1, "", f"nested more than {MAX_DEPTH} "
-                                "levels deep", "flatten the structure: content never needs this depth"))
+    except (_TooDeep, yaml.MarkedYAMLError) as exc:
+        if isinstance(exc, _TooDeep) or "maximum nesting depth" in (exc.problem or ""):   # libyaml stops at 1000
+            mark = exc.mark if isinstance(exc, _TooDeep) else exc.problem_mark
+            problems.append(Problem(file, mark.line + 1, mark.column + 1, "", f"nested more than {MAX_DEPTH} "
+                                    "levels deep", "flatten the structure: content never needs this depth"))
+            return None
+        _syntax_problem(file, text, exc, problems)
         return None
     except yaml.reader.ReaderError as exc:   # a character YAML refuses, before any parsing
         line = text.count("\n", 0, exc.position) + 1
@@ -176,14 +205,6 @@ def parse_yaml(file: Path, text: str, problems: list[Problem], allow_empty: bool
         problems.append(Problem(file, line, column, "", f"contains the control character U+{exc.character:04X}, "
                                 "which YAML and DOCX files cannot hold", "delete it (it often comes from text "
                                 "pasted from e-mail or a web page)"))
-        return None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark and "end of stream" in (exc.problem or ""):
-            mark = exc.context_mark   # an unclosed quote or bracket: point where it was opened
-        message = " ".join(filter(None, [exc.context, exc.problem]))
-        problems.append(Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
-                                f"YAML syntax: {message}", _yaml_hint(text, mark)))
         return None
     except yaml.YAMLError as exc:
         problems.append(Problem(file, None, None, "", f"YAML syntax: {exc}", "check the file's syntax"))
@@ -206,6 +227,15 @@ def parse_yaml(file: Path, text: str, problems: list[Problem], allow_empty: bool
                                 "", f"YAML value: {exc.problem}", "quote the value to keep it as text"))
         return None
     return doc
+
+
+def _syntax_problem(file: Path, text: str, exc: yaml.MarkedYAMLError, problems: list[Problem]) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark and "end of stream" in (exc.problem or ""):
+        mark = exc.context_mark   # an unclosed quote or bracket: point where it was opened
+    message = " ".join(filter(None, [exc.context, exc.problem]))
+    problems.append(Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
+                            f"YAML syntax: {message}", _yaml_hint(text, mark)))
 
 
 def _read_limited(file: Path) -> bytes:
