@@ -6,7 +6,6 @@ bytes and the manifest, and never imports the validators, WeasyPrint, python-doc
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import signal
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from . import libreoffice
 from . import plan as planning
-from .errors import ContentError, UsageError
+from .errors import ContentError, UsageError, did_you_mean
 
 ROOT = planning.ROOT
 FORMATS = ("pdf", "docx", "html")
@@ -257,7 +256,7 @@ def build(args) -> int:
         jobs = planning.shard(jobs, args.shard)
     output = args.output
     manifest = planning.Manifest(output)
-    fingerprints = {job: planning.fingerprint(job, _verified(args, job)) for job in jobs}
+    fingerprints = {job: planning.fingerprint(job, _layout_check(args, job)) for job in jobs}
     if args.list_jobs:
         print(json.dumps([job.describe(output, fp, manifest.is_current(job, fp, output))
                           for job, fp in fingerprints.items()], indent=2))
@@ -284,7 +283,7 @@ def build(args) -> int:
     return _build(args, jobs, work, manifest, fingerprints, unplanned, started)
 
 
-def _verified(args, job) -> str:
+def _layout_check(args, job) -> str:
     """A brief DOCX checked in LibreOffice is another build than an unchecked one: --verify-docx on a file
     built without it rebuilds (and so checks) it."""
     return "docx layout verified" if args.verify_docx and job.fmt == "docx" and job.definition.get("pages") else ""
@@ -386,9 +385,9 @@ def _mark_translated(reports: dict, spec: str, say) -> int:
     known_sections = sorted({name for values in names.values() for name in values})
     unknown = [section for section in sections or () if section not in known_sections]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known_sections, n=1)
+        suggestion = did_you_mean(unknown[0], known_sections)
         print(f"build.py: error: --mark-translated {spec}: no section {', '.join(repr(u) for u in unknown)}"
-              + (f"; did you mean '{close[0]}'?" if close else "")
+              + (f"; {suggestion}" if suggestion else "")
               + f" (sections: {', '.join(known_sections)})", file=sys.stderr)
         return 2
     for raw in translating:

@@ -5,6 +5,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def did_you_mean(word: str, choices, otherwise: str = "") -> str:
+    """The hint for a mistyped name: "did you mean 'x'?" with the closest of `choices`, else `otherwise`."""
+    import difflib
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong (or worth a warning) in the content, located as precisely as the loader knows."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from . import editions
-from .errors import ContentError, UsageError
+from .errors import ContentError, UsageError, did_you_mean
 from .load import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,10 +98,9 @@ def _check_editions_exist(wanted: tuple[str, ...] | None, known: set[str]) -> No
     """--edition names only editions some report declares: a typo is a usage error, not "nothing to build"."""
     unknown = [name for name in wanted or () if name not in known]
     if unknown and known:
-        import difflib
-        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        suggestion = did_you_mean(unknown[0], sorted(known))
         raise UsageError(f"--edition {','.join(wanted)}: no report declares {', '.join(map(repr, unknown))}"
-                         + (f"; did you mean '{close[0]}'?" if close else "") + f" (editions: {', '.join(sorted(known))})")
+                         + (f"; {suggestion}" if suggestion else "") + f" (editions: {', '.join(sorted(known))})")
 
 
 # Relative cost of a document by format, measured on the real report: a PDF takes about four DOCX.

@@ -1,7 +1,6 @@
 """Check a report folder completely, collect every problem, and raise once (like MkDocs' config checks)."""
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from . import editions, glossary, schema
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, did_you_mean
 from .fonts import unprintable
 from .inline import RawSpan, parse_inline, references, refused_links
 from .load import YamlDoc, key_path, read_yaml
@@ -133,9 +132,8 @@ def _problem_from_pydantic(doc: YamlDoc, path: tuple, kind, error: dict) -> Prob
     if error["type"] == "extra_forbidden":
         key = str(loc[-1])
         allowed = _allowed_keys(kind, error["loc"][:-1])
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
-        return doc.problem(loc, f"unknown key '{key}'", hint)
+        return doc.problem(loc, f"unknown key '{key}'",
+                           did_you_mean(key, allowed, f"allowed keys: {', '.join(allowed)}"))
     if error["type"] == "missing":
         return doc.problem(loc[:-1], f"missing required key '{loc[-1]}'", f"add '{loc[-1]}:' here")
     message = error["msg"].removeprefix("Value error, ")
@@ -342,8 +340,7 @@ def _check_data(where: dict, figures, sources, charts, problems: list[Problem], 
 
 
 def _suggest(key: str, known) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else "define it in data/*.yaml"
+    return did_you_mean(key, known, "define it in data/*.yaml")
 
 
 def _load_language(folder: Path, code: str, tag: str, meta, read, problems) -> RawLanguage | None:
@@ -406,9 +403,8 @@ def _block(doc: YamlDoc, path: tuple, raw, problems: list[Problem]) -> RawBlock 
         return None
     (kind, value), = raw.items()
     if kind not in schema.BLOCK_KINDS:
-        close = difflib.get_close_matches(kind, list(schema.BLOCK_KINDS), n=1)
         problems.append(doc.problem(path + (kind,), f"unknown block kind '{kind}'",
-                                    f"did you mean '{close[0]}'?" if close else f"use one of: {kinds}"))
+                                    did_you_mean(kind, schema.BLOCK_KINDS, f"use one of: {kinds}")))
         return None
     payload = check(doc, path + (kind,), schema.BLOCK_KINDS[kind], value, problems)
     if payload is None:
@@ -482,10 +478,9 @@ def _check_references(languages, figures, sources, charts, problems: list[Proble
                                                           "with {ref:id}"))
                     for kind, key in references(parse_inline(text)):
                         if key not in known[kind] and (data_kind.get(kind), key) not in broken:
-                            close = difflib.get_close_matches(key, list(known[kind]), n=1)
                             problems.append(block.doc.problem(
                                 path, f"unknown {what[kind]} '{key}' in {{{kind}:{key}}}",
-                                f"did you mean '{close[0]}'?" if close else where_defined[kind]))
+                                did_you_mean(key, known[kind], where_defined[kind])))
                 if block.kind == "figure" and block.payload.image:
                     problem = image_problem(block.doc.file.parent.parent, block.payload.image)
                     if problem:
