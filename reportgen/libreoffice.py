@@ -26,7 +26,15 @@ def soffice() -> str | None:
 
 
 def to_pdf(document: bytes, suffix: str = ".docx") -> bytes:
-    """The PDF LibreOffice makes of `document`; raises RuntimeError if it fails."""
+    """The PDF LibreOffice makes of `document`; raises RuntimeError if it fails, however it fails (it cannot be
+    started, it times out, it writes no PDF), so callers have one exception to handle."""
+    try:
+        return _convert(document, suffix)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RuntimeError(f"LibreOffice could not convert the document: {exc}") from exc
+
+
+def _convert(document: bytes, suffix: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="reportgen-lo-") as folder:
         folder = Path(folder)
         source = folder / f"document{suffix}"

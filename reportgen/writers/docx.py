@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import hashlib
 import re
-import subprocess
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,7 +117,7 @@ class DocxWriter:
         if libreoffice.soffice():
             try:
                 laid_out = libreoffice.layout(self._save())
-            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            except RuntimeError as exc:
                 how = f"estimated ({exc})"
             else:
                 found = pages_of_headings([entry.heading for entry in self.toc], laid_out.headings)

@@ -7,8 +7,6 @@ document, not direct formatting of its paragraphs.
 """
 from __future__ import annotations
 
-import subprocess
-
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -55,7 +53,7 @@ class BriefDocxWriter(DocxWriter):
         name = filename(self.report.id, edition.name, self.report.lang, "docx")
         try:
             laid_out = libreoffice.layout(self._save())
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        except RuntimeError as exc:
             raise BuildError(f"{name}: LibreOffice could not lay out the brief to check its pages: {exc}") from exc
         self.pages = laid_out.pages
         self._app_properties(laid_out.pages)
