@@ -64,11 +64,13 @@ def build(content: Path, output: Path, *extra: str) -> list[str]:
     return [PY, str(ROOT / "build.py"), "--content", str(content), "--output", str(output), "-q", *extra]
 
 
-def median_of(runs: int, prepare, command) -> tuple[float, int]:
+def median_of(runs: int, prepare, command, after=lambda: None) -> tuple[float, int]:
+    """Median seconds and largest peak of `runs` runs; prepare() before each, after() once each has run."""
     times, peaks = [], []
     for _ in range(runs):
         prepare()
         seconds, peak, _ = timed(command())
+        after()
         times.append(seconds)
         peaks.append(peak)
     return statistics.median(times), max(peaks)
@@ -103,15 +105,12 @@ def main() -> None:
         args.runs, fresh, lambda: build(content, out, "--jobs", "1", "--edition", "brief", "--verify-docx"))
     editions_in_one_run = []   # (brief documents' seconds, full documents' seconds) of one cold build of both
 
-    def cold_build_of_every_edition():
-        fresh()
-        seconds, peak, _ = timed(build(content, out, "--jobs", "1"))
+    def record_seconds_by_edition() -> None:
         documents = json.loads((out / "build-report.json").read_text())["documents"]
         editions_in_one_run.append(tuple(sum(d["seconds"] for d in documents if d["edition"] == edition)
                                          for edition in ("brief", "full")))
-        return seconds, peak
-    runs = [cold_build_of_every_edition() for _ in range(args.runs)]
-    rows["cold, every edition, --jobs 1"] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs))
+    rows["cold, every edition, --jobs 1"] = median_of(args.runs, fresh, lambda: build(content, out, "--jobs", "1"),
+                                                      after=record_seconds_by_edition)
     build_all = lambda: subprocess.run(build(content, out), check=True, cwd=ROOT)  # noqa: E731 - every edition
     rows["no-op rebuild"] = median_of(args.runs, build_all, lambda: build(content, out))
 
